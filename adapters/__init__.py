@@ -1,0 +1,1 @@
+"""The edges: chat platforms and signal sources."""

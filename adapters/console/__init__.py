@@ -1,0 +1,1 @@
+"""A terminal chat for trying every command locally."""

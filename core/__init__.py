@@ -1,0 +1,1 @@
+"""The platform-neutral engine: arXiv ids, ranking, commands, digests."""

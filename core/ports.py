@@ -1,0 +1,170 @@
+"""The ports: what the engine needs from storage, sources, platforms and time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from core.models import (
+    ImportReport,
+    Mention,
+    Paper,
+    PaperStats,
+    SourceHealth,
+    VoteSnapshot,
+    Window,
+)
+
+
+class Clock(Protocol):
+    """Where the time comes from; always timezone-aware UTC."""
+
+    def now(self) -> datetime:
+        """Return the current time."""
+        ...
+
+
+class SourceUnavailable(Exception):
+    """A remote service could not be reached or answered with an error.
+
+    `retry_after` is the delay in seconds the service asked for, when it said one.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class MetadataSource(Protocol):
+    """Looks papers up on arXiv by id."""
+
+    async def fetch(self, arxiv_ids: Sequence[str]) -> list[Paper]:
+        """Return the papers arXiv knows among `arxiv_ids`; unknown ids are left out.
+
+        Raises:
+            SourceUnavailable: arXiv could not be asked or answered with an error.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What one poll of a source found, and the cursor to store once it is committed."""
+
+    mentions: tuple[Mention, ...] = ()
+    snapshots: tuple[VoteSnapshot, ...] = ()
+    papers: tuple[Paper, ...] = ()
+    cursor: str | None = None
+    removed: tuple[tuple[str, str], ...] = field(default=())  # (source, post_id) deleted upstream
+
+
+class MentionSource(Protocol):
+    """A signal source: one poll reads what is new since `cursor`."""
+
+    name: str
+    poll_interval: float
+
+    async def poll(self, cursor: str | None) -> Batch:
+        """Read what is new since `cursor`.
+
+        Raises:
+            SourceUnavailable: the source failed; the cursor must not advance.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TopQuery:
+    """Which ranked papers to fetch."""
+
+    window: Window = "trending"
+    limit: int = 10
+    offset: int = 0
+    category: str | None = None
+    words: tuple[str, ...] = ()
+
+
+class PaperRepository(Protocol):
+    """Stored papers, shares, votes, cursors and source health."""
+
+    async def add_mentions(self, mentions: Sequence[Mention]) -> ImportReport:
+        """Store shares idempotently: a `(source, post_id, paper)` seen before changes nothing."""
+        ...
+
+    async def remove_mentions(self, keys: Sequence[tuple[str, str]]) -> int:
+        """Forget shares deleted upstream, by `(source, post_id)`; return how many went."""
+        ...
+
+    async def add_snapshots(self, snapshots: Sequence[VoteSnapshot]) -> int:
+        """Store vote snapshots idempotently; return how many were new."""
+        ...
+
+    async def save_papers(self, papers: Sequence[Paper]) -> None:
+        """Insert or update papers' metadata."""
+        ...
+
+    async def get_paper(self, arxiv_id: str) -> Paper | None:
+        """Return a tracked paper, with or without metadata, or None."""
+        ...
+
+    async def missing_metadata(self, limit: int) -> list[str]:
+        """Return ids of tracked papers arXiv has not described yet, most shared first."""
+        ...
+
+    async def mark_unknown(self, arxiv_ids: Sequence[str], now: datetime) -> None:
+        """Remember that arXiv did not know these ids, so they are not asked for again soon."""
+        ...
+
+    async def top(self, query: TopQuery, now: datetime) -> list[PaperStats]:
+        """Return papers ranked by score in the query's window, best first."""
+        ...
+
+    async def paper_stats(self, arxiv_id: str, window: Window, now: datetime) -> PaperStats | None:
+        """Return one paper's score and counts, or None when it is not tracked."""
+        ...
+
+    async def rank_of(self, arxiv_id: str, window: Window, now: datetime) -> int | None:
+        """Return the paper's 1-based rank in the window, or None without signal there."""
+        ...
+
+    async def daily_shares(self, arxiv_id: str, first: datetime, days: int) -> list[int]:
+        """Return the paper's shares per UTC day for `days` days from `first`."""
+        ...
+
+    async def top_posts(self, arxiv_id: str, limit: int) -> list[Mention]:
+        """Return the paper's most engaging shares, then the earliest."""
+        ...
+
+    async def newest(self, limit: int, offset: int) -> list[PaperStats]:
+        """Return shared papers by publication date, newest first (the 2016 page)."""
+        ...
+
+    async def search(self, words: Sequence[str], limit: int, now: datetime) -> list[PaperStats]:
+        """Return tracked papers whose title or abstract holds every word, best first."""
+        ...
+
+    async def categories(self) -> list[str]:
+        """Return the arXiv categories of tracked papers, most common first."""
+        ...
+
+    async def get_cursor(self, source: str) -> str | None:
+        """Return a source's stored cursor."""
+        ...
+
+    async def commit_batch(self, source: str, batch: Batch) -> ImportReport:
+        """Store a poll's rows and its cursor in one transaction."""
+        ...
+
+    async def record_health(self, health: SourceHealth) -> None:
+        """Store a source's health record."""
+        ...
+
+    async def health(self) -> list[SourceHealth]:
+        """Return every source's health record."""
+        ...
+
+    async def is_empty(self) -> bool:
+        """Whether nothing has been stored yet."""
+        ...
