@@ -1,0 +1,53 @@
+"""Keep stored window scores true as time passes.
+
+A paper's stored counts change without any new row when one of its shares or snapshots leaves
+a window. Those are exactly the rows whose time lies between `as_of - window` and
+`now - window`, so each sweep refreshes only those papers, through indexes on time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.ranking import WINDOW_LENGTHS, RankingConfig
+from core.storage.refresh import refresh_papers
+from core.storage.tables import MetaRow, PaperRow, SharerRow, SnapshotRow
+
+AS_OF = "scores_as_of"
+SIGNATURE = "scores_signature"
+
+
+async def ensure_fresh(session: AsyncSession, now: datetime, config: RankingConfig) -> None:
+    """Refresh every paper whose stored scores differ from what they are at `now`."""
+    as_of_row = await session.get(MetaRow, AS_OF)
+    signature_row = await session.get(MetaRow, SIGNATURE)
+    if signature_row is None or signature_row.value != config.signature:
+        # Weights or half-life changed: every stored score is stale.
+        ids = (await session.execute(select(PaperRow.arxiv_id))).scalars().all()
+        await refresh_papers(session, ids, now, config)
+    elif as_of_row is not None:
+        as_of = datetime.fromisoformat(as_of_row.value)
+        await refresh_papers(session, await _expiring(session, as_of, now), now, config)
+    await session.merge(MetaRow(key=SIGNATURE, value=config.signature))
+    await session.merge(MetaRow(key=AS_OF, value=now.isoformat()))
+
+
+async def _expiring(session: AsyncSession, as_of: datetime, now: datetime) -> set[str]:
+    low_now, high_now = sorted((as_of, now))
+    ids: set[str] = set()
+    for length in WINDOW_LENGTHS.values():
+        if length is None:
+            continue
+        low, high = low_now - length, high_now - length
+        shares = select(SharerRow.arxiv_id).where(
+            SharerRow.last_at >= low, SharerRow.last_at <= high
+        )
+        votes = select(SnapshotRow.arxiv_id).where(
+            SnapshotRow.taken_at >= low, SnapshotRow.taken_at <= high
+        )
+        ids.update((await session.execute(shares.distinct())).scalars())
+        ids.update((await session.execute(votes.distinct())).scalars())
+    return ids

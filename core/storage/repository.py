@@ -1,0 +1,348 @@
+"""`SqlPaperRepository`: the engine's store on SQLite or PostgreSQL.
+
+Scores are kept per paper (see core.signals.stored_scores) and refreshed whenever a paper gains a
+share or a vote, and for every paper whose shares leave a window as time passes, so `/top` is one
+index lookup instead of a scan of all mentions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.models import ImportReport, Mention, Paper, SourceHealth, VoteSnapshot
+from core.ports import Batch, Clock
+from core.ranking import RankingConfig
+from core.storage.queries import QueryMixin
+from core.storage.refresh import chunks, refresh_papers
+from core.storage.tables import (
+    CursorRow,
+    HealthRow,
+    MentionRow,
+    MetaRow,
+    PaperRow,
+    SharerRow,
+    SnapshotRow,
+)
+from core.storage.upsert import insert_for, is_postgres
+
+UNKNOWN_RETRY = timedelta(days=1)  # ask arXiv again about an id it did not know
+
+
+class SqlPaperRepository(QueryMixin):
+    """Papers, shares, votes, cursors and health in one SQL database."""
+
+    def __init__(
+        self, factory: async_sessionmaker[AsyncSession], config: RankingConfig, clock: Clock
+    ) -> None:
+        self._factory = factory
+        self._config = config
+        self._clock = clock
+        self._checked_at: datetime | None = None
+        self._vote_sources: frozenset[str] | None = None
+
+    async def add_mentions(self, mentions: Sequence[Mention]) -> ImportReport:
+        """Store shares idempotently and refresh the scores of the papers they name."""
+        async with self._factory() as session, session.begin():
+            return await self._add_mentions(session, mentions)
+
+    async def _add_mentions(
+        self, session: AsyncSession, mentions: Sequence[Mention]
+    ) -> ImportReport:
+        if not mentions:
+            return ImportReport()
+        now = self._clock.now()
+        await self._ensure_papers(session, {m.arxiv_id for m in mentions}, now)
+        new: list[Any] = []
+        for part in _slices(mentions, 2000):
+            stmt = insert_for(session, MentionRow).on_conflict_do_nothing()
+            result = await session.execute(
+                stmt.returning(
+                    MentionRow.arxiv_id, MentionRow.source, MentionRow.author, MentionRow.posted_at
+                ),
+                [_mention_row(m) for m in part],
+            )
+            new.extend(result.all())
+        await self._fold_sharers(session, new)
+        papers = {row[0] for row in new}
+        await refresh_papers(session, papers, now, self._config)
+        return ImportReport(mentions=len(new), papers=len(papers))
+
+    async def _ensure_papers(self, session: AsyncSession, ids: set[str], now: datetime) -> None:
+        rows = [{"arxiv_id": i, "first_seen_at": now} for i in sorted(ids)]
+        for part in _slices(rows, 2000):
+            await session.execute(insert_for(session, PaperRow).on_conflict_do_nothing(), part)
+
+    async def _fold_sharers(self, session: AsyncSession, new: Sequence[Any]) -> None:
+        """Fold new shares into one row per (paper, network, account)."""
+        spans: dict[tuple[str, str, str], list[datetime]] = {}
+        last_share: dict[str, datetime] = {}
+        for arxiv_id, source, author, posted_at in new:
+            span = spans.setdefault((arxiv_id, source, author), [posted_at, posted_at])
+            span[0] = min(span[0], posted_at)
+            span[1] = max(span[1], posted_at)
+            last_share[arxiv_id] = max(last_share.get(arxiv_id, posted_at), posted_at)
+        rows = [
+            {"arxiv_id": k[0], "source": k[1], "author": k[2], "first_at": v[0], "last_at": v[1]}
+            for k, v in spans.items()
+        ]
+        least, greatest = (
+            (func.least, func.greatest) if is_postgres(session) else (func.min, func.max)
+        )
+        for part in _slices(rows, 2000):
+            stmt = insert_for(session, SharerRow)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["arxiv_id", "source", "author"],
+                set_={
+                    "first_at": least(SharerRow.first_at, stmt.excluded.first_at),
+                    "last_at": greatest(SharerRow.last_at, stmt.excluded.last_at),
+                },
+            )
+            await session.execute(stmt, part)
+        await self._bump_last_share(session, last_share)
+
+    async def _bump_last_share(self, session: AsyncSession, last: dict[str, datetime]) -> None:
+        for arxiv_id, moment in last.items():
+            await session.execute(
+                update(PaperRow)
+                .where(PaperRow.arxiv_id == arxiv_id)
+                .where(or_(PaperRow.last_share_at.is_(None), PaperRow.last_share_at < moment))
+                .values(last_share_at=moment)
+            )
+
+    async def remove_mentions(self, keys: Sequence[tuple[str, str]]) -> int:
+        """Forget shares deleted upstream and refold their sharers."""
+        async with self._factory() as session, session.begin():
+            return await self._remove_mentions(session, keys)
+
+    async def _remove_mentions(self, session: AsyncSession, keys: Sequence[tuple[str, str]]) -> int:
+        gone: list[Any] = []
+        for source, post_id in keys:
+            result = await session.execute(
+                delete(MentionRow)
+                .where(MentionRow.source == source, MentionRow.post_id == post_id)
+                .returning(MentionRow.arxiv_id, MentionRow.source, MentionRow.author)
+            )
+            gone.extend(result.all())
+        for arxiv_id, source, author in set(map(tuple, gone)):
+            await self._refold_sharer(session, arxiv_id, source, author)
+        await refresh_papers(session, {g[0] for g in gone}, self._clock.now(), self._config)
+        return len(gone)
+
+    async def _refold_sharer(
+        self, session: AsyncSession, arxiv_id: str, source: str, author: str
+    ) -> None:
+        where = (
+            SharerRow.arxiv_id == arxiv_id,
+            SharerRow.source == source,
+            SharerRow.author == author,
+        )
+        await session.execute(delete(SharerRow).where(*where))
+        span = (
+            await session.execute(
+                select(func.min(MentionRow.posted_at), func.max(MentionRow.posted_at)).where(
+                    MentionRow.arxiv_id == arxiv_id,
+                    MentionRow.source == source,
+                    MentionRow.author == author,
+                )
+            )
+        ).one()
+        if span[0] is not None:
+            session.add(
+                SharerRow(
+                    arxiv_id=arxiv_id,
+                    source=source,
+                    author=author,
+                    first_at=span[0],
+                    last_at=span[1],
+                )
+            )
+            await session.flush()
+
+    async def add_snapshots(self, snapshots: Sequence[VoteSnapshot]) -> int:
+        """Store vote snapshots idempotently and refresh their papers' scores."""
+        async with self._factory() as session, session.begin():
+            return await self._add_snapshots(session, snapshots)
+
+    async def _add_snapshots(self, session: AsyncSession, snapshots: Sequence[VoteSnapshot]) -> int:
+        if not snapshots:
+            return 0
+        now = self._clock.now()
+        await self._ensure_papers(session, {s.arxiv_id for s in snapshots}, now)
+        rows = [
+            {
+                "source": s.source,
+                "item_id": s.item_id,
+                "arxiv_id": s.arxiv_id,
+                "taken_at": s.taken_at,
+                "votes": s.votes,
+                "comments": s.comments,
+                "url": s.url,
+                "title": s.title,
+            }
+            for s in snapshots
+        ]
+        added = 0
+        for part in _slices(rows, 2000):
+            stmt = insert_for(session, SnapshotRow).on_conflict_do_nothing()
+            result = await session.execute(stmt.returning(SnapshotRow.arxiv_id), part)
+            added += len(result.all())
+        self._vote_sources = None
+        await refresh_papers(session, {s.arxiv_id for s in snapshots}, now, self._config)
+        return added
+
+    async def save_papers(self, papers: Sequence[Paper]) -> None:
+        """Insert or update papers' metadata; a paper without a title keeps what we had."""
+        async with self._factory() as session, session.begin():
+            await self._save_papers(session, papers)
+
+    async def _save_papers(self, session: AsyncSession, papers: Sequence[Paper]) -> None:
+        described = [p for p in papers if p.has_metadata]
+        if not described:
+            return
+        now = self._clock.now()
+        await self._ensure_papers(session, {p.arxiv_id for p in described}, now)
+        rows = [_paper_values(p, now) for p in described]
+        await session.execute(update(PaperRow), rows)
+
+    async def get_paper(self, arxiv_id: str) -> Paper | None:
+        """Return a tracked paper, with or without metadata."""
+        async with self._factory() as session:
+            row = await session.get(PaperRow, arxiv_id)
+            return None if row is None else paper_from_row(row)
+
+    async def missing_metadata(self, limit: int) -> list[str]:
+        """Return ids arXiv has not described yet, most shared first."""
+        retry = self._clock.now() - UNKNOWN_RETRY
+        async with self._factory() as session:
+            rows = await session.execute(
+                select(PaperRow.arxiv_id)
+                .where(PaperRow.title.is_(None))
+                .where(or_(PaperRow.unknown_at.is_(None), PaperRow.unknown_at < retry))
+                .order_by(PaperRow.score_all.desc(), PaperRow.arxiv_id)
+                .limit(limit)
+            )
+            return list(rows.scalars())
+
+    async def mark_unknown(self, arxiv_ids: Sequence[str], now: datetime) -> None:
+        """Remember ids arXiv did not know."""
+        async with self._factory() as session, session.begin():
+            for part in chunks(list(arxiv_ids)):
+                await session.execute(
+                    update(PaperRow).where(PaperRow.arxiv_id.in_(part)).values(unknown_at=now)
+                )
+
+    async def get_cursor(self, source: str) -> str | None:
+        """Return a source's stored cursor."""
+        async with self._factory() as session:
+            row = await session.get(CursorRow, source)
+            return None if row is None else row.cursor
+
+    async def commit_batch(self, source: str, batch: Batch) -> ImportReport:
+        """Store a poll's rows and advance its cursor in one transaction."""
+        async with self._factory() as session, session.begin():
+            await self._save_papers(session, batch.papers)
+            report = await self._add_mentions(session, batch.mentions)
+            if batch.removed:
+                await self._remove_mentions(session, batch.removed)
+            snapshots = await self._add_snapshots(session, batch.snapshots)
+            if batch.cursor is not None:
+                await session.merge(
+                    CursorRow(source=source, cursor=batch.cursor, updated_at=self._clock.now())
+                )
+        return ImportReport(mentions=report.mentions, papers=report.papers, snapshots=snapshots)
+
+    async def record_health(self, health: SourceHealth) -> None:
+        """Store a source's health record."""
+        async with self._factory() as session, session.begin():
+            await session.merge(
+                HealthRow(
+                    source=health.source,
+                    last_success=health.last_success,
+                    last_error=health.last_error,
+                    last_error_at=health.last_error_at,
+                    items_seen=health.items_seen,
+                    consecutive_failures=health.consecutive_failures,
+                )
+            )
+
+    async def health(self) -> list[SourceHealth]:
+        """Return every source's health record."""
+        async with self._factory() as session:
+            rows = await session.execute(select(HealthRow).order_by(HealthRow.source))
+            return [
+                SourceHealth(
+                    source=r.source,
+                    last_success=r.last_success,
+                    last_error=r.last_error,
+                    last_error_at=r.last_error_at,
+                    items_seen=r.items_seen,
+                    consecutive_failures=r.consecutive_failures,
+                )
+                for r in rows.scalars()
+            ]
+
+    async def is_empty(self) -> bool:
+        """Whether no paper has been stored yet."""
+        async with self._factory() as session:
+            return (await session.execute(select(PaperRow.arxiv_id).limit(1))).first() is None
+
+    async def get_meta(self, key: str) -> str | None:
+        """Return a stored fact about the store."""
+        async with self._factory() as session:
+            row = await session.get(MetaRow, key)
+            return None if row is None else row.value
+
+
+def _slices(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _mention_row(m: Mention) -> dict[str, Any]:
+    return {
+        "source": m.source,
+        "post_id": m.post_id,
+        "arxiv_id": m.arxiv_id,
+        "author": m.author,
+        "posted_at": m.posted_at,
+        "kind": m.kind,
+        "version": m.version,
+        "url": m.url,
+        "text": m.text,
+        "engagement": m.engagement,
+    }
+
+
+def _paper_values(p: Paper, now: datetime) -> dict[str, Any]:
+    return {
+        "arxiv_id": p.arxiv_id,
+        "title": p.title,
+        "authors": json.dumps(list(p.authors), ensure_ascii=False),
+        "abstract": p.abstract,
+        "categories": " " + " ".join(p.categories) + " " if p.categories else None,
+        "published": p.published,
+        "updated": p.updated,
+        "version": p.version,
+        "search_text": f"{p.title or ''} {p.abstract or ''}".lower(),
+        "metadata_at": now,
+        "unknown_at": None,
+    }
+
+
+def paper_from_row(row: PaperRow) -> Paper:
+    """Turn a stored paper row into a `Paper`."""
+    return Paper(
+        arxiv_id=row.arxiv_id,
+        title=row.title,
+        authors=tuple(json.loads(row.authors)) if row.authors else (),
+        abstract=row.abstract,
+        categories=tuple(row.categories.split()) if row.categories else (),
+        published=row.published,
+        updated=row.updated,
+        version=row.version,
+    )

@@ -1,0 +1,171 @@
+"""The schema. Alembic migrations in `migrations/` create exactly these tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from core.storage.types import UtcDateTime
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+class PaperRow(Base):
+    """A paper, its arXiv metadata and its stored scores per window."""
+
+    __tablename__ = "papers"
+
+    arxiv_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    authors: Mapped[str | None] = mapped_column(Text)  # JSON list
+    abstract: Mapped[str | None] = mapped_column(Text)
+    categories: Mapped[str | None] = mapped_column(Text)  # " cs.LG stat.ML " for LIKE filters
+    published: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    updated: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    version: Mapped[int | None] = mapped_column(Integer)
+    search_text: Mapped[str | None] = mapped_column(Text)  # lower-cased title and abstract
+    metadata_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    unknown_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    first_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_share_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    score_day: Mapped[float] = mapped_column(Float, default=0.0)
+    score_week: Mapped[float] = mapped_column(Float, default=0.0)
+    score_month: Mapped[float] = mapped_column(Float, default=0.0)
+    score_all: Mapped[float] = mapped_column(Float, default=0.0)
+    networks_day: Mapped[int] = mapped_column(Integer, default=0)
+    networks_week: Mapped[int] = mapped_column(Integer, default=0)
+    networks_month: Mapped[int] = mapped_column(Integer, default=0)
+    networks_all: Mapped[int] = mapped_column(Integer, default=0)
+    # log2 of the weighted decayed sums; see core.ranking. -1e308 stands for "nothing".
+    trend_shares: Mapped[float] = mapped_column(Float, default=-1e308)
+    trend_votes: Mapped[float] = mapped_column(Float, default=-1e308)
+
+    __table_args__ = (
+        Index("ix_papers_rank_day", "score_day", "networks_day", "last_share_at"),
+        Index("ix_papers_rank_week", "score_week", "networks_week", "last_share_at"),
+        Index("ix_papers_rank_month", "score_month", "networks_month", "last_share_at"),
+        Index("ix_papers_rank_all", "score_all", "networks_all", "last_share_at"),
+        Index("ix_papers_trend_shares", "trend_shares"),
+        Index("ix_papers_trend_votes", "trend_votes"),
+        Index("ix_papers_published", "published"),
+    )
+
+
+class MentionRow(Base):
+    """A share: one post by one account linking one paper."""
+
+    __tablename__ = "mentions"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    source: Mapped[str] = mapped_column(String(32))
+    post_id: Mapped[str] = mapped_column(String(512))
+    arxiv_id: Mapped[str] = mapped_column(String(64))
+    author: Mapped[str] = mapped_column(String(256))
+    posted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    kind: Mapped[str] = mapped_column(String(8))
+    version: Mapped[int | None] = mapped_column(Integer)
+    url: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+    engagement: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        UniqueConstraint("source", "post_id", "arxiv_id", name="uq_mentions_post"),
+        Index("ix_mentions_paper_time", "arxiv_id", "posted_at"),
+        Index("ix_mentions_time", "posted_at"),
+    )
+
+
+class SharerRow(Base):
+    """One account's shares of one paper on one network, folded: counts once."""
+
+    __tablename__ = "sharers"
+
+    arxiv_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    author: Mapped[str] = mapped_column(String(256), primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (Index("ix_sharers_last", "last_at"),)
+
+
+class SnapshotRow(Base):
+    """An aggregator item's votes and comments at one moment."""
+
+    __tablename__ = "vote_snapshots"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    arxiv_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    taken_at: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
+    votes: Mapped[int] = mapped_column(Integer)
+    comments: Mapped[int] = mapped_column(Integer, default=0)
+    url: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_snapshots_paper", "arxiv_id", "source", "item_id", "taken_at"),
+        Index("ix_snapshots_time", "taken_at"),
+    )
+
+
+class SignalRow(Base):
+    """One source's contribution to one paper, as of the last refresh (see repository)."""
+
+    __tablename__ = "paper_signals"
+
+    arxiv_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # "share" or "vote"
+    day: Mapped[float] = mapped_column(Float, default=0.0)
+    week: Mapped[float] = mapped_column(Float, default=0.0)
+    month: Mapped[float] = mapped_column(Float, default=0.0)
+    total: Mapped[float] = mapped_column(Float, default=0.0)
+    trend: Mapped[float] = mapped_column(Float, default=-1e308)
+    comments: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CursorRow(Base):
+    """Where a source stopped reading; advanced in the same transaction as its rows."""
+
+    __tablename__ = "source_cursors"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cursor: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class HealthRow(Base):
+    """A source's health record."""
+
+    __tablename__ = "source_health"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_success: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    items_seen: Mapped[int] = mapped_column(BigInteger, default=0)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MetaRow(Base):
+    """Small key/value facts about the store (when scores were refreshed, with which config)."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
