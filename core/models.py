@@ -76,6 +76,17 @@ class VoteSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class Discussion:
+    """An aggregator item about a paper (an HN story, a Reddit post) with its latest counts."""
+
+    source: str
+    url: str | None
+    title: str | None
+    votes: int
+    comments: int
+
+
+@dataclass(frozen=True, slots=True)
 class SourceCounts:
     """What one source contributed to a paper's score in one window."""
 

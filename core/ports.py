@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from core.models import (
+    Discussion,
     ImportReport,
     Mention,
     Paper,
@@ -135,6 +136,14 @@ class PaperRepository(Protocol):
 
     async def top_posts(self, arxiv_id: str, limit: int) -> list[Mention]:
         """Return the paper's most engaging shares, then the earliest."""
+        ...
+
+    async def discussions(self, arxiv_id: str, limit: int) -> list[Discussion]:
+        """Return aggregator items about the paper, most voted first."""
+        ...
+
+    async def count_waiting(self) -> int:
+        """Return how many tracked papers still wait for arXiv's metadata."""
         ...
 
     async def newest(self, limit: int, offset: int) -> list[PaperStats]:

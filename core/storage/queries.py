@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.models import Mention, PaperStats, Window
+from core.models import Discussion, Mention, PaperStats, Window
 from core.ports import Clock, TopQuery
 from core.ranking import RankingConfig, rank_papers
 from core.signals import Signal, paper_stats, trending_bound
@@ -206,10 +206,8 @@ class QueryMixin:
                 posts.append(_mention(r))
             return posts[:limit]
 
-    async def discussions(
-        self, arxiv_id: str, limit: int
-    ) -> list[tuple[str, str | None, str | None, int, int]]:
-        """Return aggregator items about the paper: (source, url, title, votes, comments)."""
+    async def discussions(self, arxiv_id: str, limit: int) -> list[Discussion]:
+        """Return aggregator items about the paper, most voted first."""
         async with self._factory() as session:
             latest = (
                 select(
@@ -239,7 +237,7 @@ class QueryMixin:
                 .order_by(SnapshotRow.votes.desc())
                 .limit(limit)
             )
-            return [tuple(r) for r in rows]  # type: ignore[misc]
+            return [Discussion(*r) for r in rows]
 
     async def newest(self, limit: int, offset: int) -> list[PaperStats]:
         """Return shared papers by publication date, newest first."""
