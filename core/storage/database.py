@@ -66,7 +66,8 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def _alembic_config(url: str) -> Any:
+def alembic_config(url: str) -> Any:
+    """Return the Alembic configuration for our migrations."""
     from alembic.config import Config
 
     config = Config()
@@ -84,7 +85,7 @@ async def upgrade(engine: AsyncEngine) -> None:
 def _upgrade_sync(connection: Any) -> None:
     from alembic import command
 
-    config = _alembic_config(str(connection.engine.url))
+    config = alembic_config(str(connection.engine.url))
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
 

@@ -284,9 +284,13 @@ class QueryMixin:
 
 def _filtered(stmt: Select[Any], query: TopQuery) -> Select[Any]:
     if query.category:
-        stmt = stmt.where(
-            PaperRow.categories.like(f"% {_escape_like(query.category)} %", escape="\\")
-        )
+        category = _escape_like(query.category)
+        # An archive alone (`math`) matches all of its subject classes (`math.AG`).
+        exact = PaperRow.categories.like(f"% {category} %", escape="\\")
+        if "." in query.category:
+            stmt = stmt.where(exact)
+        else:
+            stmt = stmt.where(exact | PaperRow.categories.like(f"% {category}.%", escape="\\"))
     for word in query.words:
         stmt = stmt.where(PaperRow.search_text.like(f"%{_escape_like(word.lower())}%", escape="\\"))
     return stmt

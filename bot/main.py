@@ -1,0 +1,160 @@
+"""Entry point: `trending-arxiv` (or `python -m bot`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from adapters.console.chat import run_chat
+from adapters.console.render import render_reply
+from bot.cli import build_parser
+from bot.settings import Settings, SettingsError
+from bot.wiring import Engine, StartupError, open_engine
+from core.importer import read_mentions
+from core.models import ChatRef
+from core.registry import Request
+from core.replies import Problem
+
+logger = logging.getLogger("trending_arxiv")
+METADATA_INTERVAL = 60.0
+
+
+def cli(argv: Sequence[str] | None = None) -> None:
+    """Run the command line and exit with its status."""
+    sys.exit(main(argv))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, load settings and run one sub-command; return the exit status."""
+    args = build_parser().parse_args(argv)
+    configure_logging(verbose=args.verbose, command=args.command)
+    _load_dotenv()
+    try:
+        settings = Settings.from_env(os.environ)
+    except SettingsError as exc:
+        print(
+            "Configuration problems:",
+            *(f"  - {p}" for p in exc.problems),
+            sep="\n",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        return asyncio.run(dispatch(args, settings))
+    except StartupError as exc:
+        print(f"trending-arxiv: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def configure_logging(*, verbose: bool, command: str) -> None:
+    """Log one line per event to stderr; quiet libraries that would log secrets.
+
+    The console chat logs only errors by default: its replies already say when arXiv is away.
+    """
+    quiet = logging.ERROR if command == "chat" else logging.WARNING
+    level = logging.DEBUG if verbose else logging.INFO if command == "run" else quiet
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO, and Telegram's URLs contain the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def _load_dotenv() -> None:
+    if Path(".env").is_file():
+        from dotenv import load_dotenv
+
+        load_dotenv(".env", override=False)
+
+
+async def dispatch(args: object, settings: Settings) -> int:
+    """Run the chosen sub-command."""
+    command = getattr(args, "command", "")
+    if command == "db":
+        async with open_engine(settings):
+            print("The database schema is up to date.")
+        return 0
+    async with open_engine(settings) as engine:
+        if command == "chat":
+            return await chat(engine)
+        if command == "import":
+            return await import_file(engine, str(getattr(args, "file", "")))
+        if command in ("top", "paper", "search", "new"):
+            return await one_shot(engine, command, tuple(getattr(args, "args", ())))
+        if command == "run":
+            print("trending-arxiv run: no platform adapter is available yet", file=sys.stderr)
+            return 1
+    return 2
+
+
+async def one_shot(engine: Engine, command: str, args: tuple[str, ...]) -> int:
+    """Print one command's reply; non-zero status when it was a problem."""
+    request = Request(ChatRef("console", "shell"), "shell", args, is_admin=True)
+    reply = await engine.registry.dispatch(command, request)
+    text = render_reply(reply)
+    if isinstance(reply, Problem):
+        print(text, file=sys.stderr)
+        return 1
+    print(text)
+    return 0
+
+
+async def chat(engine: Engine) -> int:
+    """The console chat, with arXiv metadata filled in the background."""
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print("Trending arXiv console. Try /top, /new, /paper 1706.03762, /help; /quit to leave.")
+    filler = asyncio.create_task(_fill_metadata(engine))
+    try:
+        await run_chat(engine.registry, sys.stdin, sys.stdout, prompt=interactive)
+    finally:
+        filler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await filler
+    return 0
+
+
+async def _fill_metadata(engine: Engine) -> None:
+    while True:
+        try:
+            await engine.metadata.fill_missing()
+        except Exception:  # the chat must go on whatever arXiv or the store does
+            logger.exception("metadata fill failed")
+        await asyncio.sleep(METADATA_INTERVAL)
+
+
+async def import_file(engine: Engine, path: str) -> int:
+    """Import mentions from JSONL, reporting bad lines by number and skipping them."""
+    try:
+        # A one-shot job: nothing else runs on this loop, so blocking reads are fine.
+        stream = sys.stdin if path == "-" else open(path, encoding="utf-8", errors="replace")  # noqa: ASYNC230, SIM115
+    except OSError as exc:
+        print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 1
+    new = parsed = skipped = 0
+    papers: set[str] = set()
+    with stream:
+        for mentions, problems in read_mentions(stream):
+            for problem in problems:
+                print(f"{path}: {problem}", file=sys.stderr)
+            skipped += len(problems)
+            parsed += len(mentions)
+            papers.update(m.arxiv_id for m in mentions)
+            new += (await engine.repo.add_mentions(mentions)).mentions
+    print(_import_summary(new, parsed, len(papers), skipped))
+    return 1 if skipped and not parsed else 0
+
+
+def _import_summary(new: int, parsed: int, papers: int, skipped: int) -> str:
+    text = f"imported {new:,} mentions of {papers:,} papers"
+    if parsed > new:
+        text += f" ({parsed - new:,} already known)"
+    if skipped:
+        text += f" ({skipped:,} line{'s' if skipped != 1 else ''} skipped: see above)"
+    return text

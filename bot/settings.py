@@ -1,0 +1,151 @@
+"""Configuration from the environment, validated once at start."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from core.storage.database import DEFAULT_DATABASE_URL, DatabaseUrlError, normalize_url
+
+DEFAULT_ARXIV_API_URL = "http://export.arxiv.org/api/query"
+DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
+DEFAULT_CONTACT_URL = "https://github.com/trending-arxiv/trending-arxiv"
+TELEGRAM_TOKEN = re.compile(r"^\d{3,15}:[A-Za-z0-9_-]{20,}$")
+WEIGHT = re.compile(r"^([a-z0-9_-]+)=(\d+(?:\.\d+)?)$")
+
+
+class SettingsError(ValueError):
+    """One or more variables are malformed; each problem is one line of the message."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the process needs to know, as plain values."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    port: int = 8080
+    telegram_token: str | None = None
+    telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
+    discord_token: str | None = None
+    discord_guild_ids: tuple[int, ...] = ()
+    arxiv_api_url: str = DEFAULT_ARXIV_API_URL
+    contact_url: str = DEFAULT_CONTACT_URL
+    weights: Mapping[str, float] = field(default_factory=dict)
+    half_life: timedelta = timedelta(hours=24)
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Read and check every variable; raise one error listing every problem."""
+        problems: list[str] = []
+        values = {
+            "database_url": _database_url(env, problems),
+            "port": _int(env, "PORT", 8080, problems, low=1, high=65535),
+            "telegram_token": _telegram_token(env, problems),
+            "telegram_api_url": _url(env, "TELEGRAM_API_URL", DEFAULT_TELEGRAM_API_URL, problems),
+            "discord_token": _discord_token(env, problems),
+            "discord_guild_ids": _ids(env, "DISCORD_GUILD_IDS", problems),
+            "arxiv_api_url": _url(env, "ARXIV_API_URL", DEFAULT_ARXIV_API_URL, problems),
+            "contact_url": _url(env, "CONTACT_URL", DEFAULT_CONTACT_URL, problems),
+            "weights": _weights(env, problems),
+            "half_life": timedelta(
+                hours=_int(env, "TRENDING_HALF_LIFE_HOURS", 24, problems, low=1, high=24 * 90)
+            ),
+        }
+        if problems:
+            raise SettingsError(problems)
+        return cls(**values, env=dict(env))  # type: ignore[arg-type]
+
+
+def _value(env: Mapping[str, str], key: str) -> str | None:
+    value = env.get(key, "").strip()
+    return value or None
+
+
+def _database_url(env: Mapping[str, str], problems: list[str]) -> str:
+    raw = _value(env, "DATABASE_URL")
+    if raw is None:
+        return DEFAULT_DATABASE_URL
+    try:
+        return normalize_url(raw)
+    except DatabaseUrlError as exc:
+        problems.append(str(exc).replace(raw, _redact_url(raw)))
+        return DEFAULT_DATABASE_URL
+
+
+def _redact_url(url: str) -> str:
+    return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", url)
+
+
+def _int(
+    env: Mapping[str, str], key: str, default: int, problems: list[str], *, low: int, high: int
+) -> int:
+    raw = _value(env, key)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        problems.append(f"{key} must be a whole number from {low} to {high}, not {raw[:20]!r}")
+        return default
+    return int(raw)
+
+
+def _url(env: Mapping[str, str], key: str, default: str, problems: list[str]) -> str:
+    raw = _value(env, key)
+    if raw is None:
+        return default
+    if not re.match(r"^https?://[^\s/]+", raw):
+        problems.append(f"{key} must be an http(s) URL, not {raw[:40]!r}")
+        return default
+    return raw.rstrip("/")
+
+
+def _telegram_token(env: Mapping[str, str], problems: list[str]) -> str | None:
+    token = _value(env, "TELEGRAM_BOT_TOKEN")
+    if token is not None and not TELEGRAM_TOKEN.match(token):
+        # Never echo a token, even a malformed one.
+        problems.append(
+            "TELEGRAM_BOT_TOKEN is malformed: expected <digits>:<secret> from BotFather"
+        )
+        return None
+    return token
+
+
+def _discord_token(env: Mapping[str, str], problems: list[str]) -> str | None:
+    token = _value(env, "DISCORD_BOT_TOKEN")
+    if token is not None and (len(token) < 50 or token.count(".") != 2 or " " in token):
+        problems.append(
+            "DISCORD_BOT_TOKEN is malformed: copy the bot token from the developer portal"
+        )
+        return None
+    return token
+
+
+def _ids(env: Mapping[str, str], key: str, problems: list[str]) -> tuple[int, ...]:
+    raw = _value(env, key)
+    if raw is None:
+        return ()
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    if not all(p.isdigit() for p in parts):
+        problems.append(f"{key} must be a comma list of numeric ids")
+        return ()
+    return tuple(int(p) for p in parts)
+
+
+def _weights(env: Mapping[str, str], problems: list[str]) -> dict[str, float]:
+    raw = _value(env, "SOURCE_WEIGHTS")
+    if raw is None:
+        return {}
+    weights: dict[str, float] = {}
+    for part in (p.strip() for p in raw.split(",") if p.strip()):
+        match = WEIGHT.match(part.lower())
+        if match is None:
+            problems.append(f"SOURCE_WEIGHTS entry {part[:30]!r} is not like bluesky=1.5")
+            continue
+        weights[match.group(1)] = float(match.group(2))
+    return weights

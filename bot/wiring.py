@@ -1,0 +1,83 @@
+"""Building the engine's objects from settings: the only place that knows every class."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.sources.arxiv_api import ArxivApiClient
+from bot.settings import Settings
+from core.clock import SystemClock
+from core.commands import build_commands
+from core.metadata import MetadataService
+from core.ports import Clock
+from core.ranking import RankingConfig
+from core.registry import Registry
+from core.storage.database import create_engine, current_revision, session_factory, upgrade
+from core.storage.repository import SqlPaperRepository
+
+USER_AGENT = "trending-arxiv/0.1 (+{contact})"
+
+
+class StartupError(RuntimeError):
+    """The process cannot start; the message tells the user what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class Engine:
+    """The engine's parts, as every entry point needs them."""
+
+    settings: Settings
+    database: AsyncEngine
+    repo: SqlPaperRepository
+    metadata: MetadataService
+    registry: Registry
+    http: httpx.AsyncClient
+    clock: Clock
+    ranking: RankingConfig
+
+
+async def prepare_database(database: AsyncEngine) -> None:
+    """Migrate SQLite (and an empty PostgreSQL) on first use; refuse an outdated PostgreSQL."""
+    try:
+        if database.dialect.name == "sqlite" or await current_revision(database) is None:
+            await upgrade(database)
+            return
+        await upgrade_needed_check(database)
+    except (SQLAlchemyError, OSError) as exc:
+        raise StartupError(f"cannot open the database: {exc.__class__.__name__}: {exc}") from None
+
+
+async def upgrade_needed_check(database: AsyncEngine) -> None:
+    """Raise when PostgreSQL is behind the code's schema."""
+    from alembic.script import ScriptDirectory
+
+    from core.storage.database import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config(str(database.url))).get_current_head()
+    if await current_revision(database) != head:
+        raise StartupError("the database schema is outdated: run `trending-arxiv db upgrade`")
+
+
+@asynccontextmanager
+async def open_engine(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Engine]:
+    """Open the database and HTTP client, build the engine, and close both afterwards."""
+    clock = clock or SystemClock()
+    database = create_engine(settings.database_url)
+    try:
+        await prepare_database(database)
+        ranking = RankingConfig(weights=settings.weights, half_life=settings.half_life)
+        repo = SqlPaperRepository(session_factory(database), ranking, clock)
+        headers = {"User-Agent": USER_AGENT.format(contact=settings.contact_url)}
+        async with httpx.AsyncClient(headers=headers, timeout=20.0) as http:
+            arxiv = ArxivApiClient(http, settings.arxiv_api_url)
+            metadata = MetadataService(repo, arxiv, clock)
+            registry = build_commands(repo, metadata, clock, ranking)
+            yield Engine(settings, database, repo, metadata, registry, http, clock, ranking)
+    finally:
+        await database.dispose()

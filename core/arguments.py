@@ -1,0 +1,121 @@
+"""Parsing command arguments into values, with one-line answers for anything else."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from core.arxiv_id import ArxivRef, parse_arxiv_id
+from core.models import Window
+from core.registry import InvalidArguments
+
+MAX_N = 25
+PAGE = re.compile(r"^page=(\d{1,6})$", re.IGNORECASE)
+_WINDOWS: dict[str, Window] = {
+    "trending": "trending",
+    "now": "trending",
+    "day": "day",
+    "today": "day",
+    "week": "week",
+    "month": "month",
+    "all": "all",
+}
+# Archives whose subject classes arXiv writes in lower case (cond-mat.mes-hall, physics.optics).
+_LOWER_CLASSES = {"cond-mat", "physics"}
+_ARCHIVES = (
+    "cs|math|stat|eess|econ|q-bio|q-fin|astro-ph|cond-mat|physics|nlin|hep-th|hep-ph|hep-ex|"
+    "hep-lat|gr-qc|quant-ph|math-ph|nucl-th|nucl-ex"
+)
+CATEGORY = re.compile(rf"^({_ARCHIVES})(\.[a-z][a-z-]{{1,14}})?$", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}>'\""
+
+
+@dataclass(frozen=True, slots=True)
+class TopArgs:
+    """What `/top` was asked for."""
+
+    n: int = 10
+    window: Window = "trending"
+    category: str | None = None
+    words: tuple[str, ...] = ()
+    page: int = 1
+
+
+def normalize_category(token: str) -> str | None:
+    """Return the category as arXiv writes it (`cs.LG`, `cond-mat.mes-hall`), or None."""
+    match = CATEGORY.match(token)
+    if match is None:
+        return None
+    archive = match.group(1).lower()
+    sub = match.group(2)
+    if not sub:
+        return archive
+    sub = sub[1:]
+    return f"{archive}.{sub.lower() if archive in _LOWER_CLASSES else sub.upper()}"
+
+
+def parse_page(token: str) -> int | None:
+    """Return N for `page=N` (N ≥ 1), else None."""
+    match = PAGE.match(token)
+    return int(match.group(1)) if match and int(match.group(1)) >= 1 else None
+
+
+def parse_top(args: tuple[str, ...]) -> TopArgs:
+    """Parse `/top [n] [day|week|month|all] [category|words]`."""
+    n: int | None = None
+    window: Window | None = None
+    category: str | None = None
+    words: list[str] = []
+    page = 1
+    for token in args:
+        lowered = token.lower()
+        if (number := parse_page(token)) is not None:
+            page = number
+        elif token.isdigit() and n is None and not words:
+            n = int(token)
+            if not 1 <= n <= MAX_N:
+                raise InvalidArguments(f"n must be between 1 and {MAX_N}.")
+        elif lowered in _WINDOWS and window is None and not words:
+            window = _WINDOWS[lowered]
+        elif (cat := normalize_category(token)) is not None and category is None and not words:
+            category = cat
+        else:
+            words.append(_word(token))
+    return TopArgs(n or 10, window or "trending", category, tuple(words), page)
+
+
+def _word(token: str) -> str:
+    word = token.strip()
+    if len(word) > 60 or not any(ch.isalnum() for ch in word):
+        raise InvalidArguments(f"{word[:20]!r} is not a word to look for.")
+    return word
+
+
+def parse_words(args: tuple[str, ...]) -> tuple[str, ...]:
+    """Parse search words: at least one, each with a letter or digit."""
+    words = tuple(_word(a) for a in args if a.strip())
+    if not words:
+        raise InvalidArguments("Tell me what to look for.")
+    if len(words) > 8:
+        raise InvalidArguments("Use at most 8 words.")
+    return words
+
+
+def parse_paper_ref(token: str) -> ArxivRef:
+    """Extract an arXiv id from an id or a link, without ever fetching the link."""
+    ref = parse_arxiv_id(token.strip().rstrip(_TRAILING).lstrip("<(["))
+    if ref is None:
+        raise InvalidArguments("That is not an arXiv id or link.")
+    return ref
+
+
+def parse_new(args: tuple[str, ...]) -> int:
+    """Parse `/new [page]`."""
+    if not args:
+        return 1
+    if len(args) == 1:
+        token = args[0]
+        page = int(token) if token.isdigit() else parse_page(token)
+        if page is not None and 1 <= page <= 100_000:
+            return page
+    raise InvalidArguments("The page must be a number of 1 or more.")

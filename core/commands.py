@@ -1,0 +1,171 @@
+"""Every command, written once: `Request -> Reply` (DESIGN.md section 5)."""
+
+from __future__ import annotations
+
+from core.arguments import parse_new, parse_paper_ref, parse_top, parse_words
+from core.cards import build_card, ranked
+from core.metadata import MetadataService
+from core.ports import Clock, PaperRepository, TopQuery
+from core.ranking import RankingConfig
+from core.registry import Command, InvalidArguments, Registry, Request, UnknownPaper
+from core.replies import CommandHelp, Help, Paging, PaperList, Reply, Text
+
+INTRO = (
+    "I track which arXiv papers people are sharing right now on Bluesky, Mastodon, X, "
+    "Hacker News, Reddit and Hugging Face, and rank them."
+)
+NEW_PAGE = 10
+_HEADINGS = {
+    "trending": "Trending now",
+    "day": "Most shared today",
+    "week": "Most shared this week",
+    "month": "Most shared this month",
+    "all": "Most shared of all time",
+}
+
+
+class Commands:
+    """The handlers, holding the engine's parts."""
+
+    def __init__(
+        self,
+        repo: PaperRepository,
+        metadata: MetadataService,
+        clock: Clock,
+        config: RankingConfig,
+    ) -> None:
+        self._repo = repo
+        self._metadata = metadata
+        self._clock = clock
+        self._config = config
+        self.registry = Registry(self._commands())
+
+    def _commands(self) -> list[Command]:
+        return [
+            Command("start", "/start", "What this bot does", "/start", self.help),
+            Command(
+                "help", "/help [command]", "Every command with an example", "/help top", self.help
+            ),
+            Command(
+                "top",
+                "/top [n] [day|week|month|all] [category|words]",
+                "The most shared papers (trending by default)",
+                "/top 5 week cs.LG",
+                self.top,
+            ),
+            Command(
+                "new",
+                "/new [page]",
+                "Recent papers people shared, newest first",
+                "/new 2",
+                self.new,
+            ),
+            Command(
+                "paper",
+                "/paper <arXiv id or link>",
+                "A paper's card: who shares it, where, and how much",
+                "/paper https://arxiv.org/abs/1706.03762",
+                self.paper,
+            ),
+            Command(
+                "search",
+                "/search <words>",
+                "Tracked papers matching words",
+                "/search diffusion",
+                self.search,
+            ),
+        ]
+
+    async def help(self, req: Request) -> Reply:
+        """List every command, or explain one."""
+        if req.args:
+            command = self.registry.get(req.args[0].lstrip("/"))
+            if command is None:
+                raise InvalidArguments(f"There is no /{req.args[0].lstrip('/')[:30]} command.")
+            return Text((command.usage, command.summary + ".", f"Example: {command.example}"))
+        return Help(
+            INTRO,
+            tuple(
+                CommandHelp(c.name, c.usage, c.summary, c.example) for c in self.registry.commands
+            ),
+        )
+
+    async def top(self, req: Request) -> Reply:
+        """The ranked list."""
+        args = parse_top(req.args)
+        query = TopQuery(
+            args.window, args.n + 1, (args.page - 1) * args.n, args.category, args.words
+        )
+        stats = await self._repo.top(query, self._clock.now())
+        heading = _HEADINGS[args.window]
+        if args.category:
+            heading += f" in {args.category}"
+        if args.words:
+            heading += " about “" + " ".join(args.words) + "”"
+        return PaperList(
+            heading=heading,
+            papers=ranked(stats[: args.n], query.offset + 1),
+            empty_note=await self._empty_note(args.page > 1),
+            paging=_paging("top", req.args, args.page, len(stats) > args.n),
+        )
+
+    async def new(self, req: Request) -> Reply:
+        """The 2016 page: recently published papers that people shared, newest first."""
+        page = parse_new(req.args)
+        stats = await self._repo.newest(NEW_PAGE + 1, (page - 1) * NEW_PAGE)
+        note = "No shared papers with arXiv details yet."
+        if waiting := await self._repo.count_waiting():
+            note += f" {waiting} shared papers are waiting for arXiv's details."
+        return PaperList(
+            heading="Recently published papers people shared",
+            papers=ranked(stats[:NEW_PAGE], (page - 1) * NEW_PAGE + 1),
+            empty_note="No more papers." if page > 1 else note,
+            paging=_paging("new", (), page, len(stats) > NEW_PAGE),
+        )
+
+    async def paper(self, req: Request) -> Reply:
+        """A paper's card."""
+        if not req.args or len(req.args) > 2 or (len(req.args) == 2 and req.args[1] != "abstract"):
+            raise InvalidArguments("Give one arXiv id or link.")
+        ref = parse_paper_ref(req.args[0])
+        paper, note = await self._metadata.describe(ref.arxiv_id)
+        if paper is None:
+            if note:
+                raise UnknownPaper(
+                    f"I have nothing on {ref.arxiv_id} yet, and {note[0].lower()}{note[1:]}"
+                )
+            raise UnknownPaper(f"arXiv has no paper {ref.arxiv_id}.")
+        if len(req.args) == 2:
+            return Text((paper.title or paper.arxiv_id, paper.abstract or "No abstract yet."))
+        return await build_card(self._repo, paper, self._clock.now(), self._config, note)
+
+    async def search(self, req: Request) -> Reply:
+        """Tracked papers matching every word."""
+        words = parse_words(req.args)
+        stats = await self._repo.search(words, 10, self._clock.now())
+        return PaperList(
+            heading="Papers about “" + " ".join(words) + "”",
+            papers=ranked(stats, 1),
+            empty_note="No tracked paper matches. Try fewer or other words.",
+        )
+
+    async def _empty_note(self, later_page: bool) -> str:
+        if later_page:
+            return "No more papers."
+        if await self._repo.is_empty():
+            return "Nothing has been shared yet: run `trending-arxiv ingest` or import shares."
+        return "No shared papers match in this window."
+
+
+def _paging(command: str, args: tuple[str, ...], page: int, has_next: bool) -> Paging | None:
+    if page == 1 and not has_next:
+        return None
+    kept = tuple(a for a in args if not a.lower().startswith("page="))
+    return Paging(command, kept, page, has_next)
+
+
+def build_commands(
+    repo: PaperRepository, metadata: MetadataService, clock: Clock, config: RankingConfig
+) -> Registry:
+    """Return the registry every platform exposes."""
+    return Commands(repo, metadata, clock, config).registry

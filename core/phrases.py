@@ -1,0 +1,60 @@
+"""Plain words every platform shows the same way (no markup): counts, authors, sources."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.models import Paper, SourceCounts
+
+SOURCE_NAMES = {
+    "x": "X",
+    "bluesky": "Bluesky",
+    "mastodon": "Mastodon",
+    "hackernews": "HN",
+    "reddit": "Reddit",
+    "huggingface": "HF",
+    "arxiv": "arXiv",
+}
+VOTE_UNITS = {"hackernews": "pts", "reddit": "pts", "huggingface": "upvotes", "mastodon": "uses"}
+
+
+def source_name(source: str) -> str:
+    """How a source is called in replies."""
+    return SOURCE_NAMES.get(source, source)
+
+
+def counts_phrase(sources: Sequence[SourceCounts]) -> str:
+    """`12 shares (X 9, Bluesky 3) · HN 210 pts · HF 40 upvotes`, or `no shares yet`."""
+    sharing = [s for s in sources if s.sharers]
+    total = sum(s.sharers for s in sharing)
+    parts: list[str] = []
+    if total:
+        detail = ", ".join(f"{source_name(s.source)} {s.sharers}" for s in sharing)
+        parts.append(f"{total} share{'s' if total != 1 else ''} ({detail})")
+    parts += [
+        f"{source_name(s.source)} {s.votes} {VOTE_UNITS.get(s.source, 'votes')}"
+        for s in sources
+        if s.votes
+    ]
+    return " · ".join(parts) if parts else "no shares yet"
+
+
+def short_authors(authors: Sequence[str], limit: int = 3) -> str:
+    """`A, B, C et al.` for long author lists."""
+    if len(authors) <= limit:
+        return ", ".join(authors)
+    return ", ".join(authors[:limit]) + " et al."
+
+
+def title_of(paper: Paper) -> str:
+    """The title, or the id while arXiv has not described the paper."""
+    return paper.title or f"arXiv:{paper.arxiv_id} (details pending)"
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut text at a word boundary to at most `limit` characters, with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    return cut + "…"
