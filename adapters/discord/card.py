@@ -1,0 +1,114 @@
+"""A paper card (`/paper`) as one embed with link buttons and an "Abstract" button."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import discord
+
+from adapters.discord.markup import (
+    authors_full,
+    clean,
+    counts_line,
+    join_within,
+    oneline,
+    safe_url,
+    source_label,
+)
+from adapters.discord.message import (
+    BUTTON_LABEL_LIMIT,
+    COLOUR,
+    FIELD_VALUE_LIMIT,
+    SHOW,
+    TITLE_LIMIT,
+    ButtonSpec,
+    RenderedMessage,
+    button_id,
+)
+from core.replies import Link, PaperCard, Post, ScorePart
+
+ABSTRACT_LIMIT = 1000  # shortened on the card; the "Abstract" button shows all of it
+_POST_TEXT_LIMIT = 200
+_LINK_BUTTONS = 4  # one row of five, with room for "Abstract"
+
+
+def render_card(card: PaperCard) -> RenderedMessage:
+    """Render a paper card; it always fits one embed (every part is capped)."""
+    paper = card.paper
+    embed = discord.Embed(
+        title=clean(oneline(paper.title or "") or f"arXiv:{paper.arxiv_id}", TITLE_LIMIT),
+        url=_abs_url(card.links),
+        description=_description(card) or None,
+        colour=COLOUR,
+    )
+    if paper.authors:
+        embed.add_field(
+            name="Authors", value=authors_full(paper.authors, FIELD_VALUE_LIMIT), inline=False
+        )
+    if paper.published:
+        version = f" (v{paper.version})" if paper.version else ""
+        embed.add_field(name="Published", value=f"{paper.published.date().isoformat()}{version}")
+    if paper.categories:
+        embed.add_field(name="Categories", value=clean(", ".join(paper.categories), 200))
+    embed.add_field(name="Shares", value=counts_line(card.sources), inline=False)
+    embed.add_field(
+        name="Last 14 days",
+        value=f"`{card.sparkline}` {sum(card.daily_shares)} shares since {card.first_day:%d %b}",
+    )
+    embed.add_field(name="Rank", value=f"#{card.rank}" if card.rank else "not ranked")
+    embed.add_field(name="Score", value=_score(card.score, card.score_parts), inline=False)
+    if card.top_posts:
+        embed.add_field(name="Top posts", value=_posts(card.top_posts), inline=False)
+    embed.set_footer(text=clean(f"arXiv:{paper.arxiv_id}", 100))
+    return RenderedMessage(embeds=[embed], buttons=_buttons(card))
+
+
+def _description(card: PaperCard) -> str:
+    parts = []
+    if card.paper.abstract:
+        parts.append(clean(oneline(card.paper.abstract), ABSTRACT_LIMIT))
+    if card.note:
+        parts.append(f"*{clean(oneline(card.note), 300)}*")
+    return "\n\n".join(parts)
+
+
+def _abs_url(links: Sequence[Link]) -> str | None:
+    urls = [(link.label.lower(), safe_url(link.url)) for link in links]
+    return next((u for label, u in urls if u and label == "abs"), None) or next(
+        (u for _, u in urls if u), None
+    )
+
+
+def _score(score: float, parts: Sequence[ScorePart]) -> str:
+    terms = [
+        f"{clean(source_label(p.source), 30)} {p.points:.1f}"
+        + (f" (weight {p.weight:g})" if p.weight != 1 else "")
+        for p in parts
+    ]
+    detail = join_within(terms, FIELD_VALUE_LIMIT - 40, sep=" + ", more="{n} more")
+    return f"{score:.1f}" + (f" = {detail}" if detail else "")
+
+
+def _posts(posts: Sequence[Post]) -> str:
+    lines = []
+    for post in posts:
+        text = clean(oneline(post.text or ""), _POST_TEXT_LIMIT)
+        url = safe_url(post.url) if post.url else None
+        line = f"**{clean(source_label(post.source), 30)}** · {clean(oneline(post.author), 60)}"
+        line += f": {text}" if text else ""
+        line += f" [post]({url})" if url else ""
+        lines.append(line)
+    return join_within(lines, FIELD_VALUE_LIMIT, more="and {n} more")
+
+
+def _buttons(card: PaperCard) -> tuple[ButtonSpec, ...]:
+    buttons: list[ButtonSpec] = []
+    for link in card.links:
+        url = safe_url(link.url)
+        if url is not None and len(buttons) < _LINK_BUTTONS:
+            label = oneline(link.label)[:BUTTON_LABEL_LIMIT] or "link"
+            buttons.append(ButtonSpec(label, url=url))
+    custom_id = button_id(SHOW, "paper", (card.paper.arxiv_id, "abstract"))
+    if card.paper.abstract and custom_id is not None:
+        buttons.append(ButtonSpec("Abstract", custom_id=custom_id))
+    return tuple(buttons)

@@ -1,0 +1,209 @@
+"""Slash commands built from the core registry, with typed options mapped back to core's args.
+
+Core commands take words as typed after `/name` on other platforms. Each command Discord knows
+well gets typed, described options here (keyed by name); any other registry command gets one
+optional "arguments" string, so a new core command still appears on Discord.
+
+The callbacks are methods: discord.py reads each parameter's annotation to build the option,
+and calls the method bound to this object. Annotations are evaluated at runtime by discord.py,
+so this module does not use `from __future__ import annotations`.
+"""
+
+import functools
+import shlex
+import zoneinfo
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from core.registry import Command, Registry
+
+Run = Callable[[discord.Interaction[Any], str, tuple[str, ...]], Awaitable[None]]
+Categories = Callable[[], Awaitable[list[str]]]
+Choices = list[app_commands.Choice[str]]
+
+CHOICE_LIMIT = 25
+DESCRIPTION_LIMIT = 100
+# The commands with typed options, by name; any other takes one "arguments" string, or nothing
+# when its usage names no arguments (`/help`, `/settings`).
+_SPECS = {
+    "top": "_top",
+    "new": "_new",
+    "paper": "_paper",
+    "search": "_search",
+    "subscribe": "_subscribe",
+}
+# Options completed from live data, by option name.
+_AUTOCOMPLETE = {"category": "category_choices", "timezone": "timezone_choices"}
+WINDOW_CHOICES = [
+    app_commands.Choice(name="past day", value="day"),
+    app_commands.Choice(name="past week", value="week"),
+    app_commands.Choice(name="past month", value="month"),
+    app_commands.Choice(name="all time", value="all"),
+]
+
+
+def split_words(text: str | None) -> tuple[str, ...]:
+    """Split typed text into words as core's `parse_line` does (quotes group words)."""
+    if not text:
+        return ()
+    try:
+        return tuple(shlex.split(text))
+    except ValueError:  # an unbalanced quote: fall back to plain words
+        return tuple(text.split())
+
+
+def _given(*values: object) -> tuple[str, ...]:
+    return tuple(str(v) for v in values if v is not None and v != "")
+
+
+def prefix_choices(names: Iterable[str], current: str) -> Choices:
+    """Up to 25 choices: names starting with `current` (or with a part after a `/` or `.`)."""
+    needle = current.strip().lower()
+    hits: list[str] = []
+    for name in names:
+        lowered = name.lower()
+        parts = lowered.replace(".", "/").split("/")
+        if lowered.startswith(needle) or any(p.startswith(needle) for p in parts):
+            hits.append(name)
+            if len(hits) == CHOICE_LIMIT:
+                break
+    return [app_commands.Choice(name=h[:100], value=h[:100]) for h in hits]
+
+
+def manages_channels(interaction: discord.Interaction[Any]) -> bool:
+    """The runtime check of administrative commands: Manage Channels in this channel.
+
+    Raises:
+        app_commands.NoPrivateMessage: used outside a server.
+        app_commands.MissingPermissions: the member lacks Manage Channels here.
+    """
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    if not interaction.permissions.manage_channels:
+        raise app_commands.MissingPermissions(["manage_channels"])
+    return True
+
+
+def _takes_arguments(cmd: Command) -> bool:
+    """Whether the usage names anything after the command, e.g. `/digest [date]`."""
+    return len(cmd.usage.split()) > 1
+
+
+@functools.cache
+def _timezones() -> tuple[str, ...]:
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+class SlashCommands:
+    """The app commands of one registry; every callback delegates to `run(interaction, name, args)`.
+
+    Built from bound methods: discord.py then calls them with this object as `self`.
+    """
+
+    def __init__(self, run: Run, categories: Categories) -> None:
+        self._run = run
+        self._categories = categories
+
+    def build(self, registry: Registry) -> list[app_commands.Command[Any, ..., None]]:
+        """One app command per registry command, typed where a spec exists."""
+        return [self._command(cmd) for cmd in registry.commands]
+
+    def _command(self, cmd: Command) -> app_commands.Command[Any, ..., None]:
+        spec = _SPECS.get(cmd.name)
+        if spec is not None:
+            callback = getattr(self, spec)
+        elif _takes_arguments(cmd):
+            callback = self._arguments
+        else:
+            callback = self._bare
+        summary = " ".join(cmd.summary.split()) or cmd.name
+        app_cmd: app_commands.Command[Any, ..., None] = app_commands.Command(
+            name=cmd.name, description=summary[:DESCRIPTION_LIMIT], callback=callback
+        )
+        for param in app_cmd.parameters:
+            completer = _AUTOCOMPLETE.get(param.name)
+            if completer is not None:
+                app_cmd.autocomplete(param.name)(getattr(self, completer))
+        if cmd.admin_only:
+            # Discord enforces the default permission, but a server admin may relax it in the
+            # server's integration settings; the check keeps Manage Channels required anyway.
+            app_commands.guild_only(app_cmd)
+            app_commands.default_permissions(manage_channels=True)(app_cmd)
+            app_commands.check(manages_channels)(app_cmd)
+        else:
+            app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)(app_cmd)
+        return app_cmd
+
+    async def category_choices(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> Choices:
+        """Autocomplete a category from the categories of tracked papers."""
+        return prefix_choices(await self._categories(), current)
+
+    async def timezone_choices(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> Choices:
+        """Autocomplete an IANA time zone such as `Europe/Berlin`."""
+        return prefix_choices(_timezones(), current)
+
+    @app_commands.describe(
+        n="How many papers (1-25)",
+        window="Count shares in this window instead of trending",
+        category="An arXiv category, e.g. cs.LG",
+        words="Words the title or abstract must contain",
+    )
+    @app_commands.choices(window=WINDOW_CHOICES)
+    async def _top(
+        self,
+        interaction: discord.Interaction[Any],
+        n: app_commands.Range[int, 1, 25] | None = None,
+        window: str | None = None,
+        category: str | None = None,
+        words: str | None = None,
+    ) -> None:
+        await self._run(interaction, "top", (*_given(n, window, category), *split_words(words)))
+
+    @app_commands.describe(page="Page number, from 1")
+    async def _new(
+        self, interaction: discord.Interaction[Any], page: app_commands.Range[int, 1] | None = None
+    ) -> None:
+        await self._run(interaction, "new", _given(page))
+
+    @app_commands.describe(id_or_link="An arXiv id or a link to the paper, e.g. 2401.01234")
+    async def _paper(self, interaction: discord.Interaction[Any], id_or_link: str) -> None:
+        await self._run(interaction, "paper", split_words(id_or_link))
+
+    @app_commands.describe(words="Words the title or abstract must contain")
+    async def _search(self, interaction: discord.Interaction[Any], words: str) -> None:
+        await self._run(interaction, "search", split_words(words))
+
+    @app_commands.describe(
+        time="When to post, HH:MM (24-hour)",
+        timezone="Time zone of that time, e.g. Europe/Berlin",
+        n="How many papers (1-25)",
+        filters="Categories or words to keep, e.g. cs.LG diffusion",
+    )
+    async def _subscribe(
+        self,
+        interaction: discord.Interaction[Any],
+        time: str | None = None,
+        timezone: str | None = None,
+        n: app_commands.Range[int, 1, 25] | None = None,
+        filters: str | None = None,
+    ) -> None:
+        args = (*_given(time, timezone, n), *split_words(filters))
+        await self._run(interaction, "subscribe", args)
+
+    async def _bare(self, interaction: discord.Interaction[Any]) -> None:
+        name = interaction.command.name if interaction.command else ""
+        await self._run(interaction, name, ())
+
+    @app_commands.describe(arguments="Arguments as you would type them after the command")
+    async def _arguments(
+        self, interaction: discord.Interaction[Any], arguments: str | None = None
+    ) -> None:
+        name = interaction.command.name if interaction.command else ""
+        await self._run(interaction, name, split_words(arguments))

@@ -1,0 +1,133 @@
+"""Pure rendering of core replies to Discord messages (embeds, content and button specs)."""
+
+from __future__ import annotations
+
+from typing import assert_never
+
+import discord
+from discord.utils import escape_mentions
+
+from adapters.discord.card import render_card
+from adapters.discord.markup import (
+    BLANK,
+    authors_short,
+    clean,
+    counts_line,
+    escape,
+    link_line,
+    oneline,
+)
+from adapters.discord.message import (
+    COLOUR,
+    CONTENT_LIMIT,
+    DESCRIPTION_LIMIT,
+    EDIT,
+    FIELD_NAME_LIMIT,
+    FIELD_VALUE_LIMIT,
+    FOOTER_CAP,
+    TITLE_LIMIT,
+    TOTAL_LIMIT,
+    ButtonSpec,
+    RenderedMessage,
+    button_id,
+    pack,
+    split_content,
+)
+from core.replies import Help, PaperCard, PaperList, Problem, RankedPaper, Reply, Text
+
+_FIELD_MAX = FIELD_NAME_LIMIT + FIELD_VALUE_LIMIT
+_MIN_PAPER_BUDGET = 120
+
+
+def render_reply(reply: Reply) -> list[RenderedMessage]:
+    """Render a reply as one or more Discord messages; any buttons sit on the last one.
+
+    A `Problem` is ephemeral: only the person who typed the command needs to see it.
+    """
+    match reply:
+        case Text(lines=lines):
+            return [RenderedMessage(content=c) for c in split_content(map(escape, lines))]
+        case Problem(message=message, usage=usage):
+            text = escape(message) + (f"\nUsage: `{code_span(usage)}`" if usage else "")
+            return [RenderedMessage(content=text[:CONTENT_LIMIT], ephemeral=True)]
+        case Help():
+            return _render_help(reply)
+        case PaperList():
+            return _render_list(reply)
+        case PaperCard():
+            return [render_card(reply)]
+        case _:
+            assert_never(reply)
+
+
+def paper_field(rp: RankedPaper, budget: int = _FIELD_MAX) -> tuple[str, str]:
+    """One paper as a field: `rank. title`, then authors, counts per source and links.
+
+    `budget` bounds name plus value so that a page of papers fits one message: the authors
+    line is dropped first, then the title is cut.
+    """
+    lines = [authors_short(rp.paper.authors), counts_line(rp.sources), link_line(rp.links)]
+    lines = [line for line in lines if line]
+    if len("\n".join(lines)) > budget // 2 and len(lines) > 1:
+        lines = lines[1:]
+    value = "\n".join(lines)[:FIELD_VALUE_LIMIT] or BLANK
+    prefix = f"{rp.rank}. "
+    room = max(24, min(FIELD_NAME_LIMIT, budget - len(value))) - len(prefix)
+    title = oneline(rp.paper.title or "") or f"arXiv:{rp.paper.arxiv_id}"
+    return prefix + clean(title, room), value
+
+
+def code_span(text: str) -> str:
+    """Text for inside backticks: no backticks, mentions neutralised, at most 150 characters.
+
+    Markdown is shown as typed inside a code span, so only mentions need escaping.
+    """
+    return escape_mentions(oneline(text).replace("`", "'"))[:150]
+
+
+def _render_list(reply: PaperList) -> list[RenderedMessage]:
+    head = discord.Embed(title=clean(oneline(reply.heading), TITLE_LIMIT), colour=COLOUR)
+    if not reply.papers:
+        head.description = clean(reply.empty_note, DESCRIPTION_LIMIT)
+    page = f"Page {reply.paging.page}" if reply.paging else None
+    footer = clean(" · ".join(p for p in (reply.footer, page) if p), FOOTER_CAP) or None
+    budget = _FIELD_MAX
+    if reply.paging and reply.papers:
+        # A page is re-rendered in place by its buttons, so it has to fit one message.
+        free = TOTAL_LIMIT - len(head) - len(footer or "")
+        budget = min(budget, max(free // len(reply.papers), _MIN_PAPER_BUDGET))
+    fields = [paper_field(rp, budget) for rp in reply.papers]
+    messages = [RenderedMessage(embeds=e) for e in pack(head, fields, footer)]
+    messages[-1].buttons = _paging_buttons(reply)
+    return messages
+
+
+def _paging_buttons(reply: PaperList) -> tuple[ButtonSpec, ...]:
+    paging = reply.paging
+    if paging is None:
+        return ()
+    wanted = []
+    if paging.has_previous:
+        wanted.append(("◀ Previous", paging.page - 1))
+    if paging.has_next:
+        wanted.append(("Next ▶", paging.page + 1))
+    buttons = []
+    for label, page in wanted:
+        custom_id = button_id(EDIT, paging.command, paging.args_for(page))
+        if custom_id is not None:
+            buttons.append(ButtonSpec(label, custom_id=custom_id))
+    return tuple(buttons)
+
+
+def _render_help(reply: Help) -> list[RenderedMessage]:
+    head = discord.Embed(
+        title="Trending arXiv", description=clean(reply.intro, DESCRIPTION_LIMIT), colour=COLOUR
+    )
+    fields = []
+    for cmd in reply.commands:
+        usage = cmd.usage if cmd.usage.startswith("/") else f"/{cmd.usage}"
+        value = clean(cmd.summary, FIELD_VALUE_LIMIT - 200)
+        if cmd.example:
+            value += f"\nExample: `{code_span(cmd.example)}`"
+        fields.append((clean(oneline(usage), FIELD_NAME_LIMIT), value))
+    return [RenderedMessage(embeds=e) for e in pack(head, fields)]

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import asyncio
+import logging
+from types import SimpleNamespace
+
+import discord
+import discord.ext.test as dpytest
+import pytest
+
+from adapters.discord.app import build_bot, run_bot
+from adapters.discord.events import ChatGone
+from adapters.discord.sink import DiscordDigestSink
+from core.models import ChatRef
+from tests.adapters.discord.fakes import FakeCore, paper_list
+
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.secret-token-never-logged"
+
+
+async def no_categories():
+    return []
+
+
+def test_build_bot_needs_no_privileged_intents():
+    bot = build_bot(FakeCore().registry(), categories=no_categories)
+    assert bot.help_command is None
+    assert not (bot.intents.members)
+    assert not (bot.intents.presences)
+    assert not (bot.intents.message_content)
+    assert bot.allowed_mentions is not None
+    assert bot.allowed_mentions.to_dict() == {"parse": []}  # type: ignore[comparison-overlap]
+
+
+async def test_run_bot_starts_by_hand_and_closes_when_stopped(monkeypatch):
+    bot = build_bot(FakeCore().registry(), categories=no_categories)
+    started = []
+    closed = asyncio.Event()
+
+    async def start(token, *, reconnect=True):
+        started.append(token)
+        await closed.wait()  # a real start() returns once close() has run
+
+    async def close():
+        closed.set()
+        await original_close()
+
+    original_close = bot.close
+    monkeypatch.setattr(bot, "start", start)
+    monkeypatch.setattr(bot, "close", close)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(run_bot(bot, TOKEN, stop))
+    await asyncio.sleep(0.01)
+    assert started == [TOKEN]
+    assert not runner.done()
+
+    stop.set()
+    await asyncio.wait_for(runner, 1)
+    assert bot.is_closed()
+
+
+async def test_run_bot_login_failure_propagates_without_the_token(monkeypatch, caplog):
+    bot = build_bot(FakeCore().registry(), categories=no_categories)
+
+    async def static_login(token):  # what discord.py raises when Discord answers 401
+        raise discord.LoginFailure("Improper token has been passed.")
+
+    monkeypatch.setattr(bot.http, "static_login", static_login)
+    with caplog.at_level(logging.DEBUG), pytest.raises(discord.LoginFailure) as failure:
+        await run_bot(bot, TOKEN, asyncio.Event())
+
+    assert TOKEN not in str(failure.value)
+    assert TOKEN not in caplog.text
+    assert "secret-token" not in caplog.text
+
+
+async def test_sink_posts_embeds_without_mentions(monkeypatch):
+    # dpytest checks the bot's own permissions on send, which needs members cached; our bot
+    # has no members intent, so any client with it stands in here.
+    client = discord.Client(intents=discord.Intents.all())
+    await client._async_setup_hook()
+    dpytest.configure(client)
+    channel = dpytest.get_config().channels[0]
+    sink = DiscordDigestSink(client)
+    sent = []
+    original = discord.TextChannel.send
+
+    async def send(self, *args, **kwargs):
+        sent.append(kwargs)
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(discord.TextChannel, "send", send)
+
+    assert await sink.publish(ChatRef("discord", str(channel.id)), paper_list(3)) is True
+
+    message = dpytest.get_message()
+    assert message.embeds[0].title == "Trending now"
+    assert len(message.embeds[0].fields) == 3
+    assert sent[0]["allowed_mentions"].to_dict() == {"parse": []}
+    await dpytest.empty_queue()
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [(discord.Forbidden, "forbidden"), (discord.NotFound, "not_found")],
+)
+async def test_sink_reports_a_gone_channel(bot, channel, monkeypatch, error, reason):
+    events = []
+
+    async def on_chat_event(event):
+        events.append(event)
+
+    async def refuse(self, *args, **kwargs):
+        raise error(
+            SimpleNamespace(status=403 if reason == "forbidden" else 404, reason=reason), "gone"
+        )
+
+    monkeypatch.setattr(discord.TextChannel, "send", refuse)
+    chat = ChatRef("discord", str(channel.id))
+
+    assert await DiscordDigestSink(bot, on_chat_event).publish(chat, paper_list(1)) is False
+    assert events == [ChatGone(chat, reason)]
+
+
+async def test_deleted_channel_is_reported(bot, channel, events):
+    dpytest.backend.delete_channel(channel)
+    await dpytest.run_all_events()
+    assert events == [ChatGone(ChatRef("discord", str(channel.id)), "channel_deleted")]
+
+
+async def test_removal_from_a_server_reports_its_channels(bot, channel, events):
+    bot.dispatch("guild_remove", channel.guild)
+    await dpytest.run_all_events()
+    assert ChatGone(ChatRef("discord", str(channel.id)), "removed_from_guild") in events
+    assert all(e.reason == "removed_from_guild" for e in events)
+
+
+async def test_bot_runs_no_prefix_commands(bot, channel, member, monkeypatch):
+    processed = []
+
+    async def process_commands(message):
+        processed.append(message)
+
+    monkeypatch.setattr(bot, "process_commands", process_commands)
+    dpytest.backend.make_message("!help", member, channel)
+    await dpytest.run_all_events()
+    assert processed == []
