@@ -64,6 +64,9 @@ def configure_logging(*, verbose: bool, command: str) -> None:
     # httpx logs every request URL at INFO, and Telegram's URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # One line per event: migrations and every scheduled run are not events worth a line.
+    for chatty in ("alembic", "apscheduler"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def _load_dotenv() -> None:
@@ -88,8 +91,9 @@ async def dispatch(args: object, settings: Settings) -> int:
         if command in ("top", "paper", "search", "new"):
             return await one_shot(engine, command, tuple(getattr(args, "args", ())))
         if command == "run":
-            print("trending-arxiv run: no platform adapter is available yet", file=sys.stderr)
-            return 1
+            from bot.run import run
+
+            return await run(engine)
     return 2
 
 

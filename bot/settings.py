@@ -35,6 +35,7 @@ class Settings:
     discord_token: str | None = None
     discord_guild_ids: tuple[int, ...] = ()
     arxiv_api_url: str = DEFAULT_ARXIV_API_URL
+    arxiv_lookup_timeout: float = 8.0
     contact_url: str = DEFAULT_CONTACT_URL
     weights: Mapping[str, float] = field(default_factory=dict)
     half_life: timedelta = timedelta(hours=24)
@@ -52,6 +53,9 @@ class Settings:
             "discord_token": _discord_token(env, problems),
             "discord_guild_ids": _ids(env, "DISCORD_GUILD_IDS", problems),
             "arxiv_api_url": _url(env, "ARXIV_API_URL", DEFAULT_ARXIV_API_URL, problems),
+            "arxiv_lookup_timeout": float(
+                _int(env, "ARXIV_LOOKUP_TIMEOUT", 8, problems, low=1, high=120)
+            ),
             "contact_url": _url(env, "CONTACT_URL", DEFAULT_CONTACT_URL, problems),
             "weights": _weights(env, problems),
             "half_life": timedelta(

@@ -76,7 +76,9 @@ async def open_engine(settings: Settings, clock: Clock | None = None) -> AsyncIt
         headers = {"User-Agent": USER_AGENT.format(contact=settings.contact_url)}
         async with httpx.AsyncClient(headers=headers, timeout=20.0) as http:
             arxiv = ArxivApiClient(http, settings.arxiv_api_url)
-            metadata = MetadataService(repo, arxiv, clock)
+            metadata = MetadataService(
+                repo, arxiv, clock, lookup_timeout=settings.arxiv_lookup_timeout
+            )
             registry = build_commands(repo, metadata, clock, ranking)
             yield Engine(settings, database, repo, metadata, registry, http, clock, ranking)
     finally:

@@ -71,7 +71,9 @@ def parse_top(args: tuple[str, ...]) -> TopArgs:
         lowered = token.lower()
         if (number := parse_page(token)) is not None:
             page = number
-        elif token.isdigit() and n is None and not words:
+        elif token.isdigit() and not words:
+            if n is not None:
+                raise InvalidArguments("Give the number of papers only once.")
             n = int(token)
             if not 1 <= n <= MAX_N:
                 raise InvalidArguments(f"n must be between 1 and {MAX_N}.")

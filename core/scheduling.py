@@ -1,0 +1,80 @@
+"""When shared work runs: interval jobs on APScheduler (the only module that imports it).
+
+What runs is plain coroutines elsewhere in core, tested without a scheduler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A coroutine to run every `seconds`, under a stable id."""
+
+    id: str
+    run: Callable[[], Awaitable[object]]
+    seconds: float
+    first_delay: float = 0.0
+
+
+class Scheduler:
+    """Interval jobs in the running loop; jobs coalesce and never overlap themselves."""
+
+    def __init__(self, jobs: Sequence[Job]) -> None:
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._running: set[asyncio.Task[object]] = set()
+        self.last_run: dict[str, datetime] = {}
+        now = datetime.now(UTC)
+        for job in jobs:
+            self._scheduler.add_job(
+                self._guarded(job),
+                "interval",
+                seconds=job.seconds,
+                id=job.id,
+                name=job.id,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=max(1, int(job.seconds)),
+                next_run_time=now + timedelta(seconds=job.first_delay),
+            )
+
+    def start(self) -> None:
+        """Start running jobs; call inside the running event loop."""
+        self._scheduler.start()
+
+    async def stop(self) -> None:
+        """Take no new runs, cancel the ones in flight and wait for them to end."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        for task in self._running:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+    def _guarded(self, job: Job) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.add(task)
+            try:
+                await job.run()
+                self.last_run[job.id] = datetime.now(UTC)
+            except asyncio.CancelledError:
+                logger.info("job %s cancelled at shutdown", job.id)
+            except Exception:  # one failing job must not stop the others or the scheduler
+                logger.exception("job %s failed", job.id)
+            finally:
+                if task is not None:
+                    self._running.discard(task)
+
+        return run
