@@ -98,6 +98,10 @@ class PaperRepository(Protocol):
         """Forget shares deleted upstream, by `(source, post_id)`; return how many went."""
         ...
 
+    async def papers_of_post(self, source: str, post_id: str) -> list[str]:
+        """Return the papers a stored post shares (for reposts and quotes of it)."""
+        ...
+
     async def add_snapshots(self, snapshots: Sequence[VoteSnapshot]) -> int:
         """Store vote snapshots idempotently; return how many were new."""
         ...

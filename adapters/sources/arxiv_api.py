@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import math
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -19,6 +18,7 @@ from typing import Final
 import feedparser
 import httpx
 
+from adapters.sources.http import RateLimiter, retry_after
 from core.models import Paper
 from core.ports import SourceUnavailable
 
@@ -58,13 +58,11 @@ class ArxivApiClient:
     ) -> None:
         self._client = client
         self._base_url = base_url
-        self._min_interval = min_interval
         self._max_retries = max_retries
         self._backoff = backoff
         self._sleep = sleep
-        self._monotonic = monotonic
+        self._limiter = RateLimiter(min_interval, sleep=sleep, monotonic=monotonic)
         self._lock = asyncio.Lock()
-        self._last_request: float | None = None
 
     async def fetch(self, arxiv_ids: Sequence[str]) -> list[Paper]:
         """Return the papers arXiv knows among `arxiv_ids`; unknown ids are left out.
@@ -103,7 +101,7 @@ class ArxivApiClient:
     async def _get_with_retries(self, params: dict[str, str]) -> httpx.Response:
         attempt = 0
         while True:
-            retry_after: float | None = None
+            asked: float | None = None  # the Retry-After delay
             cause: Exception | None = None
             try:
                 response = await self._throttled_get(params)
@@ -115,11 +113,11 @@ class ArxivApiClient:
                 if not _is_transient(response.status_code):
                     return response
                 problem = f"HTTP {response.status_code}"
-                retry_after = _retry_after(response.headers.get("Retry-After"))
-            if attempt >= self._max_retries or (retry_after or 0.0) > _MAX_RETRY_AFTER:
+                asked = retry_after(response)
+            if attempt >= self._max_retries or (asked or 0.0) > _MAX_RETRY_AFTER:
                 message = f"arXiv API unavailable after {attempt + 1} attempt(s): {problem}"
-                raise SourceUnavailable(message, retry_after=retry_after) from cause
-            delay = retry_after if retry_after is not None else self._backoff * 2**attempt
+                raise SourceUnavailable(message, retry_after=asked) from cause
+            delay = asked if asked is not None else self._backoff * 2**attempt
             logger.warning("arXiv API %s; retrying in %.1f s", problem, delay)
             await self._sleep(delay)
             attempt += 1
@@ -127,11 +125,7 @@ class ArxivApiClient:
     async def _throttled_get(self, params: dict[str, str]) -> httpx.Response:
         # The lock is held through the request too: arXiv asks for one connection at a time.
         async with self._lock:
-            if self._last_request is not None:
-                wait = self._last_request + self._min_interval - self._monotonic()
-                if wait > 0:
-                    await self._sleep(wait)
-            self._last_request = self._monotonic()
+            await self._limiter.wait()
             # The documented http:// endpoint may redirect to https://.
             return await self._client.get(self._base_url, params=params, follow_redirects=True)
 
@@ -246,15 +240,6 @@ def _timestamp(entry: dict[str, object], key: str) -> datetime | None:
 
 def _is_transient(status: int) -> bool:
     return status == httpx.codes.TOO_MANY_REQUESTS or status >= 500
-
-
-def _retry_after(value: str | None) -> float | None:
-    # Only the delta-seconds form; an HTTP-date falls back to our own backoff.
-    try:
-        seconds = float(value) if value is not None else math.nan
-    except ValueError:
-        return None
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 def _error_summary(body: bytes) -> str:

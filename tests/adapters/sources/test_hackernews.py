@@ -1,0 +1,205 @@
+import copy
+import json
+import math
+import re
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from adapters.sources.hackernews import DEFAULT_HN_QUERIES, HackerNewsSource
+from core.models import VoteSnapshot
+from core.ports import SourceUnavailable
+from tests.adapters.sources.support import (
+    TRANSPORT_FAULTS,
+    Switch,
+    check_fault_then_recovery,
+    client_for,
+    json_response,
+    load_json,
+)
+from tests.core.test_ingest import NOW
+
+ARXIV_STORIES = "arxiv_stories_2026-11-26.json"
+RECORDED_2026 = "newsfeedagents_search_by_date_query-AI_tags-story_hits5_2026-08-09.json"
+RECORDED_2014 = "node-hacker-news-api_fixtures_26requests_hitsPerPage1_2014-06.json"
+UNTIL = int(NOW.timestamp())
+WEEK_AGO = int((NOW - timedelta(days=7)).timestamp())
+
+
+def empty_page() -> dict:
+    page = copy.deepcopy(load_json("hackernews", RECORDED_2026))
+    page.update(hits=[], nbHits=0, nbPages=0)
+    return page
+
+
+def serve(arxiv_page: object):
+    """Answer the arxiv.org query with `arxiv_page` and the mirror queries with nothing."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params["query"] == "arxiv.org":
+            return json_response(arxiv_page)
+        return json_response(empty_page())
+
+    return handler
+
+
+def recorded_2014_story() -> dict:
+    fixtures = load_json("hackernews", RECORDED_2014)
+    (entry,) = [
+        f for f in fixtures if f["url"] == "/api/v1/search_by_date?hitsPerPage=1&tags=(story)"
+    ]
+    return entry["reply"]
+
+
+def source_for(handler, clock, **options) -> HackerNewsSource:
+    return HackerNewsSource(client_for(handler), clock=clock, min_request_interval=0, **options)
+
+
+async def test_poll_snapshots_stories_linking_arxiv_in_every_form(clock):
+    source = source_for(serve(load_json("hackernews", ARXIV_STORIES)), clock)
+
+    batch = await source.poll(None)
+
+    found = {(s.item_id, s.arxiv_id) for s in batch.snapshots}
+    assert found == {
+        ("49300001", "2411.01234"),
+        ("49300002", "2411.01234"),
+        ("49300003", "2410.00002"),
+        ("49300004", "2410.00003"),
+        ("49300005", "2409.00004"),
+        ("49300006", "2408.00005"),
+        ("49300007", "2407.00006"),
+        ("49300008", "2406.00007"),
+        ("49300009", "hep-th/9901001"),
+        ("49300010", "math/0309136"),
+    }
+    assert batch.snapshots[0] == VoteSnapshot(
+        source="hackernews",
+        item_id="49300001",
+        arxiv_id="2411.01234",
+        taken_at=NOW,
+        votes=152,
+        comments=48,
+        url="https://news.ycombinator.com/item?id=49300001",
+        title="Sparse attention for long contexts",
+    )
+    assert batch.mentions == ()
+    assert json.loads(batch.cursor) == {"until": UNTIL}
+
+
+async def test_poll_asks_algolia_for_stories_of_the_last_week_by_url(clock):
+    switch = Switch(serve(empty_page()))
+    source = source_for(switch, clock, contact_url="https://example.org/bot")
+
+    await source.poll(None)
+
+    assert [r.url.params["query"] for r in switch.requests] == list(DEFAULT_HN_QUERIES)
+    params = switch.requests[0].url.params
+    assert switch.requests[0].url.path == "/api/v1/search_by_date"
+    assert params["tags"] == "story"
+    assert params["restrictSearchableAttributes"] == "url"
+    assert params["numericFilters"] == f"created_at_i>={WEEK_AGO},created_at_i<{UNTIL}"
+    assert "+https://example.org/bot" in switch.requests[0].headers["user-agent"]
+
+
+@pytest.mark.parametrize(("days_since_last_poll", "window_days"), [(0.1, 7), (10, 10), (45, 30)])
+async def test_poll_catches_up_after_downtime_up_to_a_limit(
+    clock, days_since_last_poll, window_days
+):
+    switch = Switch(serve(empty_page()))
+    last = int((NOW - timedelta(days=days_since_last_poll)).timestamp())
+    await source_for(switch, clock).poll(json.dumps({"until": last}))
+    since = int((NOW - timedelta(days=window_days)).timestamp())
+    assert switch.requests[0].url.params["numericFilters"].startswith(f"created_at_i>={since},")
+
+
+async def test_poll_reads_the_recorded_2026_and_2014_formats(clock):
+    # The recorded pages claim millions of hits (their queries were not restricted to arXiv),
+    # so these polls also run the slicing into its request cap.
+    recorded = load_json("hackernews", RECORDED_2026)
+    assert (await source_for(serve(recorded), clock).poll(None)).snapshots == ()
+
+    old = recorded_2014_story()
+    assert (await source_for(serve(old), clock).poll(None)).snapshots == ()
+    old["hits"][0]["url"] = "http://arxiv.org/abs/1404.1234v1"  # a 2014 four-digit id
+    batch = await source_for(serve(old), clock).poll(None)
+    points = old["hits"][0]["points"]
+    assert [(s.arxiv_id, s.votes) for s in batch.snapshots] == [("1404.1234", points)]
+
+
+def algolia(stories: list[dict]):
+    """A fake Algolia that, like the real one, serves only the first 1,000 hits of a query."""
+    requests: list[tuple[int, int, int, int]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        lo, hi = map(int, re.findall(r"\d+", params["numericFilters"]))
+        per_page, page = int(params["hitsPerPage"]), int(params["page"])
+        matching = [s for s in stories if lo <= s["created_at_i"] < hi]
+        matching.sort(key=lambda s: -s["created_at_i"])
+        reachable = matching[:1000]
+        requests.append((lo, hi, page, len(matching)))
+        hits = reachable[page * per_page : (page + 1) * per_page]
+        pages = math.ceil(len(reachable) / per_page)
+        return json_response(
+            {"hits": hits, "nbHits": len(matching), "nbPages": pages, "page": page}
+        )
+
+    return handler, requests
+
+
+def story(n: int, created: int) -> dict:
+    url = f"https://arxiv.org/abs/2411.{n:05d}"
+    return {"objectID": str(n), "url": url, "points": n, "num_comments": 0, "created_at_i": created}
+
+
+async def test_poll_halves_time_slices_until_none_passes_the_1000_hit_cap(clock):
+    span = UNTIL - WEEK_AGO
+    stories = [story(n, WEEK_AGO + (n - 1) * span // 2500) for n in range(1, 2501)]
+    handler, requests = algolia(stories)
+    source = source_for(handler, clock, queries=("arxiv.org",))
+
+    batch = await source.poll(None)
+
+    assert {s.item_id for s in batch.snapshots} == {str(n) for n in range(1, 2501)}
+    walked = [r for r in requests if r[2] > 0 or r[3] <= 1000]
+    assert all(nb_hits <= 1000 for *_, nb_hits in walked)
+    assert any(nb_hits > 1000 for *_, nb_hits in requests)
+
+
+async def test_poll_walks_every_page_of_a_slice(clock):
+    stories = [story(n, UNTIL - n) for n in range(1, 451)]
+    handler, requests = algolia(stories)
+    batch = await source_for(handler, clock, queries=("arxiv.org",), hits_per_page=100).poll(None)
+    assert len(batch.snapshots) == 450
+    assert [r[2] for r in requests] == [0, 1, 2, 3, 4]
+
+
+async def test_poll_stops_at_its_request_cap_without_failing(clock):
+    stories = [story(n, UNTIL - n) for n in range(1, 451)]
+    handler, requests = algolia(stories)
+    source = source_for(handler, clock, queries=("arxiv.org",), hits_per_page=100, max_requests=2)
+    batch = await source.poll(None)
+    assert len(requests) == 2
+    assert len(batch.snapshots) == 200
+
+
+async def test_poll_with_an_empty_page_returns_nothing_and_moves_on(clock):
+    batch = await source_for(serve(empty_page()), clock).poll(json.dumps({"until": UNTIL - 60}))
+    assert batch.snapshots == ()
+    assert json.loads(batch.cursor) == {"until": UNTIL}
+
+
+@pytest.mark.parametrize("page", [{"nbHits": 3}, {"hits": "none"}, ["not", "an", "object"]])
+async def test_poll_fails_on_a_page_without_its_hits_list(clock, page):
+    with pytest.raises(SourceUnavailable, match="malformed"):
+        await source_for(serve(page), clock).poll(None)
+
+
+@pytest.mark.parametrize("fault", TRANSPORT_FAULTS)
+async def test_poll_fault_keeps_the_cursor_and_the_next_poll_recovers(clock, fault):
+    switch = Switch(serve(load_json("hackernews", ARXIV_STORIES)), fault)
+    cursor = json.dumps({"until": UNTIL - 600})
+    repo = await check_fault_then_recovery(source_for(switch, clock), switch, clock, cursor)
+    assert len(repo.snapshots) == 10
