@@ -9,6 +9,8 @@ from core.ports import Clock, PaperRepository, TopQuery
 from core.ranking import RankingConfig
 from core.registry import Command, InvalidArguments, Registry, Request, UnknownPaper
 from core.replies import CommandHelp, Help, Paging, PaperList, Reply, Text
+from core.subscription_commands import SubscriptionCommands
+from core.subscriptions import SubscriptionStore
 
 INTRO = (
     "I track which arXiv papers people are sharing right now on Bluesky, Mastodon, X, "
@@ -33,12 +35,14 @@ class Commands:
         metadata: MetadataService,
         clock: Clock,
         config: RankingConfig,
+        subscriptions: SubscriptionStore | None = None,
     ) -> None:
         self._repo = repo
         self._metadata = metadata
         self._clock = clock
         self._config = config
-        self.registry = Registry(self._commands())
+        extra = SubscriptionCommands(subscriptions, repo, clock).commands() if subscriptions else []
+        self.registry = Registry([*self._commands(), *extra])
 
     def _commands(self) -> list[Command]:
         return [
@@ -165,7 +169,11 @@ def _paging(command: str, args: tuple[str, ...], page: int, has_next: bool) -> P
 
 
 def build_commands(
-    repo: PaperRepository, metadata: MetadataService, clock: Clock, config: RankingConfig
+    repo: PaperRepository,
+    metadata: MetadataService,
+    clock: Clock,
+    config: RankingConfig,
+    subscriptions: SubscriptionStore | None = None,
 ) -> Registry:
-    """Return the registry every platform exposes."""
-    return Commands(repo, metadata, clock, config).registry
+    """Return the registry every platform exposes (digest commands when a store is given)."""
+    return Commands(repo, metadata, clock, config, subscriptions).registry

@@ -52,14 +52,21 @@ class Scheduler:
         """Start running jobs; call inside the running event loop."""
         self._scheduler.start()
 
-    async def stop(self) -> None:
-        """Take no new runs, cancel the ones in flight and wait for them to end."""
+    async def stop(self, grace: float = 5.0) -> None:
+        """Take no new runs; let the ones in flight finish for `grace` seconds, then cancel them.
+
+        Finishing beats cancelling: a digest cancelled between the platform's answer and our
+        record of it would be sent again.
+        """
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
-        for task in self._running:
+        running = set(self._running)
+        if running:
+            await asyncio.wait(running, timeout=grace)
+        for task in running:
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*self._running, return_exceptions=True)
+            await asyncio.gather(*running, return_exceptions=True)
 
     def _guarded(self, job: Job) -> Callable[[], Awaitable[None]]:
         async def run() -> None:

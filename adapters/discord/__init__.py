@@ -1,7 +1,7 @@
 """Discord adapter (discord.py): slash commands, embeds, buttons and a digest sink.
 
-The composition root calls `build_bot` and `run_bot`, and may pass `DiscordDigestSink` to the
-digest sender; `ChatGone` events arrive through the `on_chat_event` callback.
+The composition root calls `build_bot` and `run_bot`, and passes `DiscordDigestSink(bot,
+on_chat_event)` to the digest sender; `ChatGone` events arrive through the `on_chat_event` callback.
 """
 
 from adapters.discord.app import build_bot, run_bot, sync_commands

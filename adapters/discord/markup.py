@@ -13,6 +13,7 @@ from core.replies import Link
 ELLIPSIS = "…"
 BLANK = "\u200b"  # Discord rejects empty field names and values
 
+
 def escape(text: str) -> str:
     """Escape markdown and neutralise @everyone, @here, user and role mentions.
 

@@ -10,7 +10,7 @@ import logging
 from typing import Any, TypeAlias
 
 from telegram import BotCommand, Update
-from telegram.constants import BotCommandLimit
+from telegram.constants import BotCommandLimit, FloodLimit
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot
 
@@ -53,6 +53,8 @@ def build_application(
     on_chat_event: OnChatEvent | None = None,
     max_retries: int = 3,
     concurrent_updates: int = 16,
+    overall_max_rate: float = FloodLimit.MESSAGES_PER_SECOND,
+    group_max_rate: float = FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP,
 ) -> TelegramApp:
     """Build the PTB application for `registry`'s commands; nothing is sent until `start`.
 
@@ -66,6 +68,10 @@ def build_application(
         max_retries: how often one call waits out Telegram's `RetryAfter` before giving up.
         concurrent_updates: updates handled at once, so one slow command (an arXiv lookup)
             does not hold up every other chat.
+        overall_max_rate: Bot API calls a second across all chats (Telegram allows about 30);
+            0 turns the limit off. Every call made with `app.bot` is paced, including the
+            digest sink's.
+        group_max_rate: messages a minute to any one group or channel (Telegram allows 20).
     """
     install_redaction([token])
     root = api_url.rstrip("/")
@@ -74,7 +80,13 @@ def build_application(
         .token(token)
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
-        .rate_limiter(RetryingRateLimiter(max_retries=max_retries))
+        .rate_limiter(
+            RetryingRateLimiter(
+                overall_max_rate=overall_max_rate,
+                group_max_rate=group_max_rate,
+                max_retries=max_retries,
+            )
+        )
         .connect_timeout(5.0)
         .read_timeout(15.0)
         .write_timeout(15.0)

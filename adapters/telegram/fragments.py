@@ -13,6 +13,7 @@ TITLE_LIMIT = 300
 AUTHOR_LIMIT = 80
 SHOWN_AUTHORS = 3
 
+
 def details_line(paper: Paper) -> str:
     """Shortened authors and the primary category, in italics; empty without metadata."""
     parts = []

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import replace
 from typing import Any
 
 from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from adapters.telegram.admin import may_administer
+from adapters.telegram.admin import admin_request
 from adapters.telegram.events import telegram_chat
 from adapters.telegram.outbox import edit_rendered, send_rendered
 from adapters.telegram.render import render_reply
 from core.registry import Command, Registry, Request, decode_callback
-from core.replies import PaperList
+from core.replies import PaperList, Problem, Reply
 
 logger = logging.getLogger(__name__)
 
@@ -72,9 +71,7 @@ def command_callback(registry: Registry, command: Command) -> Callback:
         message = update.effective_message
         if request is None or message is None:
             return
-        if command.admin_only:  # only then: getChatMember is one more API call per command
-            request = replace(request, is_admin=await may_administer(context.bot, update))
-        reply = await registry.dispatch(command.name, request)
+        reply = await _dispatch(registry, command, request, update, context)
         await send_rendered(
             context.bot, message.chat_id, render_reply(reply), reply_to=message.message_id
         )
@@ -113,9 +110,7 @@ async def _run_button(
     if decoded is None or command is None or message is None:
         return EXPIRED_BUTTON
     request = Request(telegram_chat(message.chat.id), str(query.from_user.id), decoded[1])
-    if command.admin_only:
-        request = replace(request, is_admin=await may_administer(context.bot, update))
-    reply = await registry.dispatch(command.name, request)
+    reply = await _dispatch(registry, command, request, update, context)
     rendered = render_reply(reply)
     # A message older than 48 h is inaccessible and cannot be edited; answer with a new one.
     if isinstance(reply, PaperList) and reply.paging is not None and isinstance(message, Message):
@@ -123,6 +118,21 @@ async def _run_button(
     else:
         await send_rendered(context.bot, message.chat.id, rendered)
     return None
+
+
+async def _dispatch(
+    registry: Registry,
+    command: Command,
+    request: Request,
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+) -> Reply:
+    if not command.admin_only:  # only then: getChatMember is one more API call per command
+        return await registry.dispatch(command.name, request)
+    checked = await admin_request(context.bot, update, request, command.name)
+    if isinstance(checked, Problem):  # a chat named from a private chat was refused
+        return checked
+    return await registry.dispatch(command.name, checked)
 
 
 async def _answer(query: CallbackQuery, text: str | None) -> None:

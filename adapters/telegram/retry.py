@@ -8,6 +8,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
+from telegram.constants import FloodLimit
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import AIORateLimiter
 
@@ -29,9 +30,23 @@ class RetryingRateLimiter(AIORateLimiter):
     """
 
     def __init__(
-        self, *, max_retries: int = 3, network_retries: int = 3, backoff: float = 0.5
+        self,
+        *,
+        overall_max_rate: float = FloodLimit.MESSAGES_PER_SECOND,
+        group_max_rate: float = FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP,
+        max_retries: int = 3,
+        network_retries: int = 3,
+        backoff: float = 0.5,
     ) -> None:
-        super().__init__(max_retries=max_retries)
+        """Pace calls at `overall_max_rate` a second and `group_max_rate` a minute per group.
+
+        A rate of 0 turns that limit off (AIORateLimiter's convention).
+        """
+        super().__init__(
+            overall_max_rate=overall_max_rate,
+            group_max_rate=group_max_rate,
+            max_retries=max_retries,
+        )
         self._network_retries = network_retries
         self._backoff = backoff
 

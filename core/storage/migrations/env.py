@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from core.storage import subscription_tables  # noqa: F401  (registers its tables)
 from core.storage.tables import Base
 
 connection = context.config.attributes.get("connection")

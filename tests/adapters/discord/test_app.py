@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from types import SimpleNamespace
 
 import discord
 import discord.ext.test as dpytest
@@ -10,9 +9,8 @@ import pytest
 
 from adapters.discord.app import build_bot, run_bot
 from adapters.discord.events import ChatGone
-from adapters.discord.sink import DiscordDigestSink
 from core.models import ChatRef
-from tests.adapters.discord.fakes import FakeCore, paper_list
+from tests.adapters.discord.fakes import FakeCore
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.secret-token-never-logged"
 
@@ -71,54 +69,6 @@ async def test_run_bot_login_failure_propagates_without_the_token(monkeypatch, c
     assert TOKEN not in str(failure.value)
     assert TOKEN not in caplog.text
     assert "secret-token" not in caplog.text
-
-
-async def test_sink_posts_embeds_without_mentions(monkeypatch):
-    # dpytest checks the bot's own permissions on send, which needs members cached; our bot
-    # has no members intent, so any client with it stands in here.
-    client = discord.Client(intents=discord.Intents.all())
-    await client._async_setup_hook()
-    dpytest.configure(client)
-    channel = dpytest.get_config().channels[0]
-    sink = DiscordDigestSink(client)
-    sent = []
-    original = discord.TextChannel.send
-
-    async def send(self, *args, **kwargs):
-        sent.append(kwargs)
-        return await original(self, *args, **kwargs)
-
-    monkeypatch.setattr(discord.TextChannel, "send", send)
-
-    assert await sink.publish(ChatRef("discord", str(channel.id)), paper_list(3)) is True
-
-    message = dpytest.get_message()
-    assert message.embeds[0].title == "Trending now"
-    assert len(message.embeds[0].fields) == 3
-    assert sent[0]["allowed_mentions"].to_dict() == {"parse": []}
-    await dpytest.empty_queue()
-
-
-@pytest.mark.parametrize(
-    ("error", "reason"),
-    [(discord.Forbidden, "forbidden"), (discord.NotFound, "not_found")],
-)
-async def test_sink_reports_a_gone_channel(bot, channel, monkeypatch, error, reason):
-    events = []
-
-    async def on_chat_event(event):
-        events.append(event)
-
-    async def refuse(self, *args, **kwargs):
-        raise error(
-            SimpleNamespace(status=403 if reason == "forbidden" else 404, reason=reason), "gone"
-        )
-
-    monkeypatch.setattr(discord.TextChannel, "send", refuse)
-    chat = ChatRef("discord", str(channel.id))
-
-    assert await DiscordDigestSink(bot, on_chat_event).publish(chat, paper_list(1)) is False
-    assert events == [ChatGone(chat, reason)]
 
 
 async def test_deleted_channel_is_reported(bot, channel, events):

@@ -6,7 +6,9 @@ import httpx
 import pytest
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
+from adapters.telegram.app import build_application
 from adapters.telegram.retry import RetryingRateLimiter, safe_to_retry
+from core.registry import Registry
 
 
 def failing(*errors: Exception):
@@ -72,3 +74,16 @@ async def test_send_that_may_have_arrived_is_not_resent():
 )
 def test_safe_to_retry(error, endpoint, expected):
     assert safe_to_retry(error, endpoint) is expected
+
+
+@pytest.mark.parametrize(("overall", "group"), [(30, 20), (12, 5)])
+def test_build_application_paces_with_the_configured_limits(overall, group):
+    limits = {"overall_max_rate": overall, "group_max_rate": group}
+    defaults = overall == 30 and group == 20
+    app = build_application("123:TEST", Registry([]), **({} if defaults else limits))
+    limiter = app.bot.rate_limiter
+    assert isinstance(limiter, RetryingRateLimiter)
+    # AIORateLimiter keeps its limits in private attributes only.
+    assert limiter._base_limiter is not None
+    assert limiter._base_limiter.max_rate == overall
+    assert limiter._group_max_rate == group

@@ -1,0 +1,259 @@
+"""`SqlSubscriptionStore`: subscriptions and deliveries on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
+from typing import Any, cast
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.models import ChatRef, Platform
+from core.storage.subscription_tables import DeliveryRow, SentPaperRow, SubscriptionRow
+from core.storage.upsert import insert_for, is_postgres
+from core.subscriptions import Delivery, DeliveryStatus, NewDelivery, Subscription
+
+
+class SqlSubscriptionStore:
+    """Digest subscriptions, the delivery queue and the papers each chat got."""
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
+        self._factory = factory
+
+    async def subscribe(self, subscription: Subscription) -> Subscription:
+        """Create or replace the chat's subscription."""
+        values = _subscription_values(subscription)
+        async with self._factory() as session, session.begin():
+            stmt = insert_for(session, SubscriptionRow).values(**values)
+            keys = ("platform", "chat_id")
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(keys), set_={k: v for k, v in values.items() if k not in keys}
+            )
+            await session.execute(stmt)
+        return subscription
+
+    async def unsubscribe(self, chat: ChatRef) -> bool:
+        """Remove the chat's subscription."""
+        async with self._factory() as session, session.begin():
+            result = await session.execute(
+                delete(SubscriptionRow).where(*_is_chat(SubscriptionRow, chat))
+            )
+            return bool(cast(Any, result).rowcount)
+
+    async def get(self, chat: ChatRef) -> Subscription | None:
+        """Return the chat's subscription."""
+        async with self._factory() as session:
+            row = (
+                await session.execute(
+                    select(SubscriptionRow).where(*_is_chat(SubscriptionRow, chat))
+                )
+            ).scalar_one_or_none()
+            return None if row is None else _subscription(row)
+
+    async def active(self) -> list[Subscription]:
+        """Return every active subscription."""
+        async with self._factory() as session:
+            rows = await session.execute(select(SubscriptionRow).where(SubscriptionRow.active))
+            return [_subscription(r) for r in rows.scalars()]
+
+    async def deactivate(self, chat: ChatRef, reason: str) -> None:
+        """Stop the chat's digests, keeping its settings for /settings."""
+        async with self._factory() as session, session.begin():
+            await session.execute(
+                update(SubscriptionRow)
+                .where(*_is_chat(SubscriptionRow, chat))
+                .values(active=False, inactive_reason=reason)
+            )
+
+    async def move(self, old: ChatRef, new: ChatRef) -> None:
+        """Carry a subscription, its deliveries and its history over to the chat's new id."""
+        async with self._factory() as session, session.begin():
+            for table in (SubscriptionRow, DeliveryRow, SentPaperRow):
+                await session.execute(
+                    update(table).where(*_is_chat(table, old)).values(chat_id=new.chat_id)
+                )
+
+    async def enqueue(self, deliveries: Sequence[NewDelivery]) -> int:
+        """Insert-or-ignore on (chat, local date): re-runs and replicas add nothing."""
+        rows = [
+            {
+                "platform": d.chat.platform,
+                "chat_id": d.chat.chat_id,
+                "local_date": d.local_date,
+                "due_at": d.due_at,
+                "status": d.status,
+                "attempts": 0,
+                "not_before": d.due_at,
+                "finished_at": d.due_at if d.status == "missed" else None,
+            }
+            for d in deliveries
+        ]
+        async with self._factory() as session, session.begin():
+            stmt = insert_for(session, DeliveryRow).on_conflict_do_nothing()
+            result = await session.execute(stmt.returning(DeliveryRow.id), rows)
+            return len(result.all())
+
+    async def claim(self, limit: int, now: datetime, lease_seconds: float) -> list[Delivery]:
+        """Mark up to `limit` due deliveries as ours, skipping rows other senders hold."""
+        stale = now - timedelta(seconds=lease_seconds)
+        due = or_(
+            and_(DeliveryRow.status == "pending", DeliveryRow.not_before <= now),
+            and_(DeliveryRow.status == "sending", DeliveryRow.claimed_at < stale),
+        )
+        async with self._factory() as session, session.begin():
+            pick = select(DeliveryRow.id).where(due).order_by(DeliveryRow.due_at).limit(limit)
+            if is_postgres(session):
+                pick = pick.with_for_update(skip_locked=True)
+            ids = list((await session.execute(pick)).scalars())
+            if not ids:
+                return []
+            await session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id.in_(ids))
+                .values(status="sending", claimed_at=now, attempts=DeliveryRow.attempts + 1)
+            )
+            rows = await session.execute(
+                select(DeliveryRow, SubscriptionRow)
+                .join(
+                    SubscriptionRow,
+                    and_(
+                        SubscriptionRow.platform == DeliveryRow.platform,
+                        SubscriptionRow.chat_id == DeliveryRow.chat_id,
+                    ),
+                    isouter=True,
+                )
+                .where(DeliveryRow.id.in_(ids))
+                .order_by(DeliveryRow.due_at)
+            )
+            claimed, orphans = [], []
+            for delivery, sub in rows.tuples():
+                if sub is None or not sub.active:
+                    orphans.append(delivery.id)
+                else:
+                    claimed.append(_delivery(delivery, _subscription(sub)))
+            if orphans:  # unsubscribed or deactivated after the digest was queued
+                await session.execute(
+                    update(DeliveryRow)
+                    .where(DeliveryRow.id.in_(orphans))
+                    .values(status="failed", error="no active subscription", finished_at=now)
+                )
+            return claimed
+
+    async def finish(
+        self,
+        delivery_id: int,
+        status: DeliveryStatus,
+        now: datetime,
+        *,
+        message_id: str | None = None,
+        error: str | None = None,
+        papers: Sequence[str] = (),
+    ) -> None:
+        """Record the outcome and, in the same transaction, the papers the chat got."""
+        async with self._factory() as session, session.begin():
+            row = await session.get(DeliveryRow, delivery_id)
+            if row is None:
+                return
+            row.status, row.message_id, row.error, row.finished_at = status, message_id, error, now
+            if papers:
+                values = [
+                    {
+                        "platform": row.platform,
+                        "chat_id": row.chat_id,
+                        "arxiv_id": p,
+                        "sent_at": now,
+                    }
+                    for p in papers
+                ]
+                stmt = insert_for(session, SentPaperRow)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=["platform", "chat_id", "arxiv_id"],
+                    set_={"sent_at": stmt.excluded.sent_at},
+                )
+                await session.execute(stmt, values)
+
+    async def retry(self, delivery_id: int, not_before: datetime, error: str) -> None:
+        """Put a claimed delivery back in the queue."""
+        async with self._factory() as session, session.begin():
+            await session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == delivery_id)
+                .values(status="pending", not_before=not_before, error=error, claimed_at=None)
+            )
+
+    async def recently_sent(self, chat: ChatRef, since: datetime) -> set[str]:
+        """Papers the chat got since `since`."""
+        async with self._factory() as session:
+            rows = await session.execute(
+                select(SentPaperRow.arxiv_id).where(
+                    *_is_chat(SentPaperRow, chat), SentPaperRow.sent_at >= since
+                )
+            )
+            return set(rows.scalars())
+
+    async def last_delivery(self, chat: ChatRef) -> Delivery | None:
+        """The chat's latest delivery, with its subscription as it is now."""
+        async with self._factory() as session:
+            row = (
+                await session.execute(
+                    select(DeliveryRow)
+                    .where(*_is_chat(DeliveryRow, chat))
+                    .order_by(DeliveryRow.local_date.desc())
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+            if row is None:
+                return None
+            sub = await session.execute(
+                select(SubscriptionRow).where(*_is_chat(SubscriptionRow, chat))
+            )
+            found = sub.scalar_one_or_none()
+            return _delivery(row, _subscription(found) if found else Subscription(chat))
+
+
+def _is_chat(table: Any, chat: ChatRef) -> tuple[Any, Any]:
+    return (table.platform == chat.platform, table.chat_id == chat.chat_id)
+
+
+def _subscription_values(s: Subscription) -> dict[str, Any]:
+    return {
+        "platform": s.chat.platform,
+        "chat_id": s.chat.chat_id,
+        "minute_of_day": s.at.hour * 60 + s.at.minute,
+        "timezone": s.timezone,
+        "size": s.size,
+        "categories": " ".join(s.categories),
+        "words": "\t".join(s.words),
+        "active": s.active,
+        "inactive_reason": s.inactive_reason,
+        "created_at": s.created_at,
+    }
+
+
+def _subscription(row: SubscriptionRow) -> Subscription:
+    return Subscription(
+        chat=ChatRef(cast(Platform, row.platform), row.chat_id),
+        at=time(row.minute_of_day // 60, row.minute_of_day % 60),
+        timezone=row.timezone,
+        size=row.size,
+        categories=tuple(row.categories.split()),
+        words=tuple(w for w in row.words.split("\t") if w),
+        active=row.active,
+        created_at=row.created_at,
+        inactive_reason=row.inactive_reason,
+    )
+
+
+def _delivery(row: DeliveryRow, subscription: Subscription) -> Delivery:
+    return Delivery(
+        id=row.id,
+        subscription=subscription,
+        local_date=row.local_date,
+        due_at=row.due_at,
+        status=cast(DeliveryStatus, row.status),
+        attempts=row.attempts,
+        message_id=row.message_id,
+        error=row.error,
+        finished_at=row.finished_at,
+    )

@@ -1,0 +1,179 @@
+"""`/subscribe`, `/unsubscribe`, `/settings` and `/digest`: a chat's daily digest."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
+
+from core.arguments import MAX_N, normalize_category
+from core.digest import DigestBuilder, describe_delivery, due_at
+from core.ports import Clock, PaperRepository
+from core.registry import Command, InvalidArguments, Request
+from core.replies import Reply, Text
+from core.subscriptions import Delivery, Subscription, SubscriptionStore
+
+CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+@cache
+def _zones() -> dict[str, str]:
+    return {z.lower(): z for z in available_timezones()}
+
+
+def parse_subscription(req: Request, now: datetime) -> Subscription:
+    """Parse `/subscribe [HH:MM] [timezone] [n] [categories or words]`."""
+    at, zone, size = time(8, 0), "UTC", 10
+    categories: list[str] = []
+    words: list[str] = []
+    seen: set[str] = set()
+    for token in req.args:
+        if (match := CLOCK_TIME.match(token)) and "time" not in seen:
+            at = _clock_time(int(match.group(1)), int(match.group(2)))
+            seen.add("time")
+        elif token.isdigit() and "n" not in seen:
+            size = int(token)
+            if not 1 <= size <= MAX_N:
+                raise InvalidArguments(f"The digest holds 1 to {MAX_N} papers.")
+            seen.add("n")
+        elif (found := _zone(token)) is not None and "zone" not in seen:
+            zone = found
+            seen.add("zone")
+        elif (category := normalize_category(token)) is not None:
+            categories.append(category)
+        else:
+            words.append(_filter_word(token))
+    return Subscription(
+        req.chat, at, zone, size, tuple(dict.fromkeys(categories)), tuple(words), created_at=now
+    )
+
+
+def _clock_time(hour: int, minute: int) -> time:
+    if hour > 23 or minute > 59:
+        raise InvalidArguments("Give the time as HH:MM, from 00:00 to 23:59.")
+    return time(hour, minute)
+
+
+def _zone(token: str) -> str | None:
+    """The IANA zone a token names; a token that looks like a zone but is not one is an error."""
+    zone = _zones().get(token.lower())
+    if zone is not None:
+        return zone
+    if "/" in token:
+        close = difflib.get_close_matches(token.lower(), _zones(), n=1, cutoff=0.75)
+        hint = f" Did you mean {_zones()[close[0]]}?" if close else ""
+        raise InvalidArguments(f"Unknown time zone {token[:40]}.{hint}")
+    return None
+
+
+def _filter_word(token: str) -> str:
+    if len(token) > 40 or not any(ch.isalnum() for ch in token):
+        raise InvalidArguments(f"{token[:20]!r} is not a category like cs.LG or a word.")
+    return token
+
+
+def describe(sub: Subscription) -> str:
+    """`every day at 07:30 Europe/Berlin, the 5 most shared papers in cs.LG`."""
+    what = f"the {sub.size} most shared papers" if sub.size > 1 else "the most shared paper"
+    if sub.categories:
+        what += " in " + ", ".join(sub.categories)
+    if sub.words:
+        what += " about “" + " ".join(sub.words) + "”"
+    return f"every day at {sub.at:%H:%M} {sub.timezone}, {what}"
+
+
+class SubscriptionCommands:
+    """The digest commands, holding the subscription store."""
+
+    def __init__(self, store: SubscriptionStore, papers: PaperRepository, clock: Clock) -> None:
+        self._store = store
+        self._papers = papers
+        self._clock = clock
+
+    def commands(self) -> list[Command]:
+        """The digest commands for the registry."""
+        return [
+            Command(
+                "subscribe",
+                "/subscribe [HH:MM] [timezone] [n] [categories or words]",
+                "A daily digest of the most shared papers in this chat (admins)",
+                "/subscribe 07:30 Europe/Berlin 5 cs.LG",
+                self.subscribe,
+                admin_only=True,
+            ),
+            Command(
+                "unsubscribe",
+                "/unsubscribe",
+                "Stop this chat's daily digest (admins)",
+                "/unsubscribe",
+                self.unsubscribe,
+                admin_only=True,
+            ),
+            Command(
+                "settings",
+                "/settings",
+                "This chat's digest and how the last one went",
+                "/settings",
+                self.settings,
+            ),
+            Command(
+                "digest",
+                "/digest",
+                "A preview of this chat's digest, as it would be now",
+                "/digest",
+                self.digest,
+            ),
+        ]
+
+    async def subscribe(self, req: Request) -> Reply:
+        """Create or change this chat's subscription."""
+        now = self._clock.now()
+        sub = await self._store.subscribe(parse_subscription(req, now))
+        first = _next_due(sub, now)
+        return Text(
+            (
+                f"Subscribed: {describe(sub)}.",
+                f"First digest: {first.astimezone(ZoneInfo(sub.timezone)):%a %-d %b %H:%M}.",
+            )
+        )
+
+    async def unsubscribe(self, req: Request) -> Reply:
+        """Stop this chat's digest."""
+        if req.args:
+            raise InvalidArguments("/unsubscribe takes no arguments.")
+        if await self._store.unsubscribe(req.chat):
+            return Text(("Unsubscribed: no more daily digests here.",))
+        return Text(("This chat has no daily digest.",))
+
+    async def settings(self, req: Request) -> Reply:
+        """Show this chat's subscription and its last delivery's outcome."""
+        sub = await self._store.get(req.chat)
+        if sub is None:
+            return Text(("This chat has no daily digest. An admin can start one with /subscribe.",))
+        state = f"Daily digest: {describe(sub)}."
+        if not sub.active:
+            reason = sub.inactive_reason or "the bot could not post here"
+            state += f" Paused: {reason}; /subscribe again to resume."
+        return Text((state, describe_delivery(await self._store.last_delivery(req.chat))))
+
+    async def digest(self, req: Request) -> Reply:
+        """Preview the digest this chat would get now (nothing is recorded)."""
+        if req.args:
+            raise InvalidArguments("/digest takes no arguments.")
+        now = self._clock.now()
+        sub = await self._store.get(req.chat) or Subscription(req.chat, created_at=now)
+        local_date = now.astimezone(ZoneInfo(sub.timezone)).date()
+        preview = Delivery(0, sub, local_date, now, "pending")
+        sent = await self._store.recently_sent(req.chat, now - timedelta(days=7))
+        return await DigestBuilder(self._papers, now).build(preview, sent)
+
+
+def _next_due(sub: Subscription, now: datetime) -> datetime:
+    local_date = now.astimezone(ZoneInfo(sub.timezone)).date()
+    for day in range(3):
+        moment = due_at(sub, local_date + timedelta(days=day))
+        if moment > now:
+            return moment
+    return moment

@@ -1,0 +1,122 @@
+"""Daily digest subscriptions and their deliveries (DESIGN.md section 6), as plain values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Literal, Protocol
+
+from core.models import ChatRef
+
+DeliveryStatus = Literal["pending", "sending", "sent", "empty", "failed", "missed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A chat's daily digest: when, in which time zone, how many papers, which ones."""
+
+    chat: ChatRef
+    at: time = time(8, 0)
+    timezone: str = "UTC"
+    size: int = 10
+    categories: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()
+    active: bool = True
+    created_at: datetime | None = None
+    inactive_reason: str | None = None
+
+    @property
+    def filters(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """What selects the papers; digests are built once per distinct filter set."""
+        return (self.categories, self.words)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One digest for one chat and one local date, and what became of it."""
+
+    id: int
+    subscription: Subscription
+    local_date: date
+    due_at: datetime
+    status: DeliveryStatus
+    attempts: int = 0  # claims so far, the current one included
+    message_id: str | None = None
+    error: str | None = None
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    """A delivery the dispatcher wants to exist (insert-or-ignore on chat and local date)."""
+
+    chat: ChatRef
+    local_date: date
+    due_at: datetime
+    status: Literal["pending", "missed"]
+
+
+class SubscriptionStore(Protocol):
+    """Subscriptions, deliveries and what each chat was sent."""
+
+    async def subscribe(self, subscription: Subscription) -> Subscription:
+        """Create or replace the chat's subscription (active again); return it as stored."""
+        ...
+
+    async def unsubscribe(self, chat: ChatRef) -> bool:
+        """Remove the chat's subscription; False when there was none."""
+        ...
+
+    async def get(self, chat: ChatRef) -> Subscription | None:
+        """Return the chat's subscription, active or not."""
+        ...
+
+    async def active(self) -> list[Subscription]:
+        """Return every active subscription."""
+        ...
+
+    async def deactivate(self, chat: ChatRef, reason: str) -> None:
+        """Stop a chat's digests (the bot was blocked or removed), keeping its settings."""
+        ...
+
+    async def move(self, old: ChatRef, new: ChatRef) -> None:
+        """Keep a chat's subscription and deliveries under its new id (a group migration)."""
+        ...
+
+    async def enqueue(self, deliveries: Sequence[NewDelivery]) -> int:
+        """Insert deliveries that do not exist yet; return how many were new."""
+        ...
+
+    async def claim(self, limit: int, now: datetime, lease_seconds: float) -> list[Delivery]:
+        """Take pending deliveries due by `now` (and ones whose sender died) to send.
+
+        Claimed rows are marked `sending` in their own transaction, so another sender skips
+        them; a claim older than the lease is taken again.
+        """
+        ...
+
+    async def finish(
+        self,
+        delivery_id: int,
+        status: DeliveryStatus,
+        now: datetime,
+        *,
+        message_id: str | None = None,
+        error: str | None = None,
+        papers: Sequence[str] = (),
+    ) -> None:
+        """Record a delivery's outcome and the papers it sent."""
+        ...
+
+    async def retry(self, delivery_id: int, not_before: datetime, error: str) -> None:
+        """Put a claimed delivery back to pending, to be sent after `not_before`."""
+        ...
+
+    async def recently_sent(self, chat: ChatRef, since: datetime) -> set[str]:
+        """Return the papers sent to the chat since `since`."""
+        ...
+
+    async def last_delivery(self, chat: ChatRef) -> Delivery | None:
+        """Return the chat's latest delivery."""
+        ...

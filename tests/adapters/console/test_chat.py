@@ -1,0 +1,61 @@
+import io
+
+from adapters.console.chat import answer_line, run_chat
+from adapters.console.render import render_reply
+from core.models import Paper, SourceCounts
+from core.registry import Command, Registry
+from core.replies import Help, Link, Paging, PaperList, Problem, RankedPaper, Text
+
+
+async def echo(req):
+    return Text(("echo " + " ".join(req.args),))
+
+
+REGISTRY = Registry([Command("echo", "/echo [words]", "Echo", "/echo hi", echo)])
+
+
+async def test_run_chat_answers_each_line_until_quit():
+    stdin = io.StringIO("/echo a b\n\nhello\n/nope\n/quit\n/echo never\n")
+    stdout = io.StringIO()
+    await run_chat(REGISTRY, stdin, stdout, prompt=False)
+    assert stdout.getvalue().splitlines() == [
+        "echo a b",
+        "Commands start with a slash. Try /help, /top or /quit.",
+        "Unknown command /nope. Try /help.",
+    ]
+
+
+async def test_run_chat_ends_at_end_of_input():
+    stdout = io.StringIO()
+    await run_chat(REGISTRY, io.StringIO("/echo x"), stdout, prompt=False)
+    assert stdout.getvalue() == "echo x\n"
+
+
+async def test_answer_line_strips_a_bot_name_like_telegram_groups_do():
+    assert await answer_line(REGISTRY, "/echo@TrendingArxivBot hi") == "echo hi"
+
+
+def test_render_list_shows_counts_authors_and_paging_hint():
+    paper = Paper(
+        "1706.03762", title="Attention", authors=("A", "B", "C", "D"), categories=("cs.CL",)
+    )
+    item = RankedPaper(
+        1,
+        paper,
+        12.0,
+        (
+            SourceCounts("x", sharers=9),
+            SourceCounts("bluesky", sharers=3),
+            SourceCounts("hackernews", votes=210),
+        ),
+        (Link("abs", "https://arxiv.org/abs/1706.03762"),),
+    )
+    text = render_reply(PaperList("Trending now", (item,), paging=Paging("top", ("5",), 1, True)))
+    assert " 1. Attention — 12 shares (X 9, Bluesky 3) · HN 210 pts" in text
+    assert "A, B, C et al." in text
+    assert text.endswith("Page 1. /top 5 page=2")
+
+
+def test_render_problem_and_help():
+    assert render_reply(Problem("Bad.", usage="/top [n]")) == "Bad.\nUsage: /top [n]"
+    assert render_reply(Help("Intro", ())) == "Intro\n"
