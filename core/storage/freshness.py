@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ranking import WINDOW_LENGTHS, RankingConfig
+from core.storage.fold import fold_shares
 from core.storage.refresh import refresh_papers
 from core.storage.tables import MetaRow, PaperRow, SharerRow, SnapshotRow
 
@@ -30,7 +31,8 @@ async def ensure_fresh(session: AsyncSession, now: datetime, config: RankingConf
         await refresh_papers(session, ids, now, config)
     elif as_of_row is not None:
         as_of = datetime.fromisoformat(as_of_row.value)
-        await refresh_papers(session, await _expiring(session, as_of, now), now, config)
+        # Brought forward from their stored state (see storage.fold), not recomputed.
+        await fold_shares(session, (), now, config, await _expiring(session, as_of, now))
     await session.merge(MetaRow(key=SIGNATURE, value=config.signature))
     await session.merge(MetaRow(key=AS_OF, value=now.isoformat()))
 

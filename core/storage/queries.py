@@ -2,24 +2,50 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Row, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.models import Discussion, Mention, PaperStats, Window
+from core.models import Discussion, Mention, Paper, PaperStats, Window
 from core.ports import Clock, TopQuery
-from core.ranking import RankingConfig, rank_papers
-from core.signals import Signal, paper_stats, trending_bound
+from core.ranking import RankingConfig
+from core.signals import Signal, paper_stats
 from core.storage.freshness import ensure_fresh
-from core.storage.refresh import FLOOR, chunks, signal_from_row
+from core.storage.refresh import chunks, from_db
 from core.storage.tables import MentionRow, PaperRow, SignalRow, SnapshotRow
+from core.storage.trending import TrendingMixin, filtered
 
-TRENDING_RANK_DEPTH = 200  # `/paper` reports trending ranks down to this depth
-
+_CARD = (
+    PaperRow.arxiv_id,
+    PaperRow.title,
+    PaperRow.authors,
+    PaperRow.abstract,
+    PaperRow.categories,
+    PaperRow.published,
+    PaperRow.updated,
+    PaperRow.version,
+    PaperRow.last_share_at,
+)
+_RANK = (PaperRow.arxiv_id, PaperRow.published, PaperRow.last_share_at)
+_PAPER_SIGNALS = PaperRow.__table__.outerjoin(
+    SignalRow.__table__, SignalRow.arxiv_id == PaperRow.arxiv_id
+)
+_SIGNAL = (
+    SignalRow.source,
+    SignalRow.kind,
+    SignalRow.day,
+    SignalRow.week,
+    SignalRow.month,
+    SignalRow.total,
+    SignalRow.trend,
+    SignalRow.comments,
+)
 _SCORE = {
     "day": (PaperRow.score_day, PaperRow.networks_day),
     "week": (PaperRow.score_week, PaperRow.networks_week),
@@ -28,24 +54,31 @@ _SCORE = {
 }
 
 
-class QueryMixin:
+class QueryMixin(TrendingMixin):
     """Queries that read stored scores; never a scan of all mentions."""
 
     _factory: async_sessionmaker[AsyncSession]
     _config: RankingConfig
     _clock: Clock
     _checked_at: datetime | None
+    _refresh_lock: asyncio.Lock
     _vote_sources: frozenset[str] | None
 
     async def _fresh(self, session: AsyncSession, now: datetime) -> None:
         """Bring window counts up to `now` when they are more than a minute old."""
-        if self._checked_at is not None and timedelta(0) <= now - self._checked_at < timedelta(
-            minutes=1
-        ):
+        if self._recently_checked(now):
             return
-        await ensure_fresh(session, now, self._config)
-        await session.commit()
-        self._checked_at = now
+        # Concurrent queries (a digest round builds several at once) refresh only once.
+        async with self._refresh_lock:
+            if self._recently_checked(now):
+                return
+            await ensure_fresh(session, now, self._config)
+            await session.commit()
+            self._checked_at = now
+
+    def _recently_checked(self, now: datetime) -> bool:
+        checked = self._checked_at
+        return checked is not None and timedelta(0) <= now - checked < timedelta(minutes=1)
 
     async def top(self, query: TopQuery, now: datetime) -> list[PaperStats]:
         """Return papers ranked in the query's window, best first."""
@@ -56,7 +89,7 @@ class QueryMixin:
                 ids = ids[query.offset : query.offset + query.limit]
             else:
                 score, networks = _SCORE[query.window]
-                stmt = _filtered(select(PaperRow.arxiv_id).where(score > 0), query)
+                stmt = filtered(select(PaperRow.arxiv_id).where(score > 0), query)
                 stmt = stmt.order_by(
                     score.desc(),
                     networks.desc(),
@@ -66,41 +99,6 @@ class QueryMixin:
                 rows = await session.execute(stmt.limit(query.limit).offset(query.offset))
                 ids = list(rows.scalars())
             return await self._stats(session, ids, query.window, now)
-
-    async def _trending_ids(
-        self, session: AsyncSession, query: TopQuery, now: datetime, need: int
-    ) -> list[str]:
-        """Top papers by trending score, exactly, with the threshold algorithm.
-
-        Walk the papers in order of their share key and of their vote key together; a paper
-        below both walks scores at most `trending_bound` of the last keys seen, so once `need`
-        papers beat that bound the answer is complete.
-        """
-        vote_weight = await self._vote_weight(session)
-        depth = max(need, 10)
-        while True:
-            by_shares = await self._walk(session, PaperRow.trend_shares, query, depth)
-            by_votes = await self._walk(session, PaperRow.trend_votes, query, depth)
-            candidates = {pid for pid, _ in by_shares} | {pid for pid, _ in by_votes}
-            stats = rank_papers(await self._stats(session, sorted(candidates), "trending", now))
-            exhausted = len(by_shares) < depth and len(by_votes) < depth
-            bound = trending_bound(
-                by_shares[-1][1] if len(by_shares) == depth else float("-inf"),
-                by_votes[-1][1] if len(by_votes) == depth else float("-inf"),
-                vote_weight,
-                now,
-                self._config,
-            )
-            if exhausted or (len(stats) >= need and stats[need - 1].score > bound):
-                return [s.paper.arxiv_id for s in stats]
-            depth *= 4
-
-    async def _walk(
-        self, session: AsyncSession, key: Any, query: TopQuery, depth: int
-    ) -> list[tuple[str, float]]:
-        stmt = _filtered(select(PaperRow.arxiv_id, key).where(key > FLOOR), query)
-        rows = await session.execute(stmt.order_by(key.desc()).limit(depth))
-        return [(pid, value) for pid, value in rows]
 
     async def _vote_weight(self, session: AsyncSession) -> float:
         if self._vote_sources is None:
@@ -114,29 +112,52 @@ class QueryMixin:
         self, session: AsyncSession, ids: Sequence[str], window: Window, now: datetime
     ) -> list[PaperStats]:
         """Build PaperStats for `ids`, keeping their order."""
+        return await self._build(session, ids, window, now, _CARD)
+
+    async def _ranked(
+        self, session: AsyncSession, ids: Sequence[str], now: datetime
+    ) -> list[PaperStats]:
+        """Trending PaperStats for `ids` with only what ranking reads (no title or abstract)."""
+        return await self._build(session, ids, "trending", now, _RANK)
+
+    async def _build(
+        self,
+        session: AsyncSession,
+        ids: Sequence[str],
+        window: Window,
+        now: datetime,
+        columns: Sequence[Any],
+    ) -> list[PaperStats]:
+        # Core rows rather than ORM objects: ranking builds hundreds of these per query.
         if not ids:
             return []
-        papers: dict[str, PaperRow] = {}
+        papers: dict[str, Any] = {}
         signals: dict[str, list[Signal]] = defaultdict(list)
+        width = len(columns)
+        connection = await session.connection()  # Core results: no ORM row processing
         for part in chunks(list(ids)):
-            for row in (
-                await session.execute(select(PaperRow).where(PaperRow.arxiv_id.in_(part)))
-            ).scalars():
-                papers[row.arxiv_id] = row
-            for sig in (
-                await session.execute(select(SignalRow).where(SignalRow.arxiv_id.in_(part)))
-            ).scalars():
-                signals[sig.arxiv_id].append(signal_from_row(sig))
-        from core.storage.repository import paper_from_row
-
+            # One round trip: each paper's columns come once per signal row.
+            stmt = select(*columns, *_SIGNAL).select_from(_PAPER_SIGNALS)
+            for row in await connection.execute(stmt.where(PaperRow.arxiv_id.in_(part))):
+                papers[row[0]] = row
+                source, kind, day, week, month, total, trend, comments = row[width:]
+                if kind is not None:
+                    signals[row[0]].append(
+                        Signal(
+                            source,
+                            "share" if kind == "share" else "vote",
+                            day,
+                            week,
+                            month,
+                            total,
+                            from_db(trend),
+                            comments,
+                        )
+                    )
+        paper = paper_from_row if columns is _CARD else _bare
         return [
             paper_stats(
-                paper_from_row(papers[i]),
-                signals[i],
-                window,
-                now,
-                self._config,
-                papers[i].last_share_at,
+                paper(papers[i]), signals[i], window, now, self._config, papers[i].last_share_at
             )
             for i in ids
             if i in papers
@@ -154,10 +175,7 @@ class QueryMixin:
         async with self._factory() as session:
             await self._fresh(session, now)
             if window == "trending":
-                ids = await self._trending_ids(
-                    session, TopQuery(limit=TRENDING_RANK_DEPTH), now, TRENDING_RANK_DEPTH
-                )
-                return ids.index(arxiv_id) + 1 if arxiv_id in ids[:TRENDING_RANK_DEPTH] else None
+                return await self._trending_rank(session, arxiv_id, now)
             score, networks = _SCORE[window]
             row = (
                 await session.execute(
@@ -174,19 +192,23 @@ class QueryMixin:
 
     async def daily_shares(self, arxiv_id: str, first: datetime, days: int) -> list[int]:
         """Return the paper's shares per UTC day for `days` days from `first`."""
-        end = first + timedelta(days=days)
-        async with self._factory() as session:
-            rows = await session.execute(
-                select(MentionRow.posted_at).where(
-                    MentionRow.arxiv_id == arxiv_id,
-                    MentionRow.posted_at >= first,
-                    MentionRow.posted_at < end,
-                )
+        if days <= 0:
+            return []
+        # One count per day over the (arxiv_id, posted_at) index, all in one statement: a
+        # popular paper's thousands of shares are neither fetched nor compared many times.
+        counts = [
+            select(func.count())
+            .where(
+                MentionRow.arxiv_id == arxiv_id,
+                MentionRow.posted_at >= first + timedelta(days=d),
+                MentionRow.posted_at < first + timedelta(days=d + 1),
             )
-            counts = [0] * days
-            for (moment,) in rows:
-                counts[(moment - first).days] += 1
-            return counts
+            .scalar_subquery()
+            for d in range(days)
+        ]
+        async with self._factory() as session:
+            row = (await session.execute(select(*counts))).one()
+            return [int(n) for n in row]
 
     async def top_posts(self, arxiv_id: str, limit: int) -> list[Mention]:
         """Return the paper's most engaging shares, then the earliest, one per account."""
@@ -263,7 +285,7 @@ class QueryMixin:
         """Return tracked papers whose title or abstract holds every word, best first."""
         async with self._factory() as session:
             await self._fresh(session, now)
-            stmt = _filtered(select(PaperRow.arxiv_id), TopQuery(words=tuple(words)))
+            stmt = filtered(select(PaperRow.arxiv_id), TopQuery(words=tuple(words)))
             rows = await session.execute(
                 stmt.order_by(PaperRow.score_all.desc(), PaperRow.published.desc()).limit(limit)
             )
@@ -282,24 +304,6 @@ class QueryMixin:
             return sorted(counts, key=lambda c: (-counts[c], c))
 
 
-def _filtered(stmt: Select[Any], query: TopQuery) -> Select[Any]:
-    if query.category:
-        category = _escape_like(query.category)
-        # An archive alone (`math`) matches all of its subject classes (`math.AG`).
-        exact = PaperRow.categories.like(f"% {category} %", escape="\\")
-        if "." in query.category:
-            stmt = stmt.where(exact)
-        else:
-            stmt = stmt.where(exact | PaperRow.categories.like(f"% {category}.%", escape="\\"))
-    for word in query.words:
-        stmt = stmt.where(PaperRow.search_text.like(f"%{_escape_like(word.lower())}%", escape="\\"))
-    return stmt
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _mention(r: MentionRow) -> Mention:
     return Mention(
         source=r.source,
@@ -313,3 +317,25 @@ def _mention(r: MentionRow) -> Mention:
         text=r.text,
         engagement=r.engagement,
     )
+
+
+def paper_from_row(row: PaperRow | Row[Any]) -> Paper:
+    """Turn a stored paper (an ORM row, or a Core row of its columns) into a `Paper`."""
+    return Paper(
+        arxiv_id=row.arxiv_id,
+        title=row.title,
+        authors=tuple(json.loads(row.authors)) if row.authors else (),
+        abstract=row.abstract,
+        categories=tuple(row.categories.split()) if row.categories else (),
+        published=row.published,
+        updated=row.updated,
+        version=row.version,
+    )
+
+
+def _bare(row: Row[Any]) -> Paper:
+    """The part of a paper that ranking reads: tie-breaks look at the publication date."""
+    return Paper(arxiv_id=row.arxiv_id, published=row.published)
+
+
+# Scores are compared as tie_key rounds them; the margin covers the float error of the bounds.

@@ -7,19 +7,21 @@ index lookup instead of a scan of all mentions.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Table, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models import ImportReport, Mention, Paper, SourceHealth, VoteSnapshot
 from core.ports import Batch, Clock
 from core.ranking import RankingConfig
-from core.storage.queries import QueryMixin
-from core.storage.refresh import chunks, refresh_papers
+from core.storage.fold import fold_shares
+from core.storage.queries import QueryMixin, paper_from_row
+from core.storage.refresh import PAPERS, chunks, refresh_papers
 from core.storage.tables import (
     CursorRow,
     HealthRow,
@@ -29,9 +31,10 @@ from core.storage.tables import (
     SharerRow,
     SnapshotRow,
 )
-from core.storage.upsert import insert_for, is_postgres
+from core.storage.upsert import execute_many, insert_for, insert_new
 
 UNKNOWN_RETRY = timedelta(days=1)  # ask arXiv again about an id it did not know
+MENTIONS = cast(Table, MentionRow.__table__)
 
 
 class SqlPaperRepository(QueryMixin):
@@ -44,6 +47,7 @@ class SqlPaperRepository(QueryMixin):
         self._config = config
         self._clock = clock
         self._checked_at: datetime | None = None
+        self._refresh_lock = asyncio.Lock()
         self._vote_sources: frozenset[str] | None = None
 
     async def add_mentions(self, mentions: Sequence[Mention]) -> ImportReport:
@@ -58,62 +62,23 @@ class SqlPaperRepository(QueryMixin):
             return ImportReport()
         now = self._clock.now()
         await self._ensure_papers(session, {m.arxiv_id for m in mentions}, now)
-        new: list[Any] = []
-        for part in _slices(mentions, 2000):
-            stmt = insert_for(session, MentionRow).on_conflict_do_nothing()
-            result = await session.execute(
-                stmt.returning(
-                    MentionRow.arxiv_id, MentionRow.source, MentionRow.author, MentionRow.posted_at
-                ),
-                [_mention_row(m) for m in part],
-            )
-            new.extend(result.all())
-        await self._fold_sharers(session, new)
-        papers = {row[0] for row in new}
-        await refresh_papers(session, papers, now, self._config)
+        given = {(m.source, m.post_id, m.arxiv_id): m for m in reversed(mentions)}
+        keys = await insert_new(
+            session,
+            MENTIONS,
+            MENTION_COLUMNS,
+            [_mention_values(m) for m in mentions],
+            ("source", "post_id", "arxiv_id"),
+        )
+        new = [given[key] for key in keys]  # the first of duplicates is the one stored
+        shares = [(m.arxiv_id, m.source, m.author, m.posted_at) for m in new]
+        papers = await fold_shares(session, shares, now, self._config)
         return ImportReport(mentions=len(new), papers=len(papers))
 
     async def _ensure_papers(self, session: AsyncSession, ids: set[str], now: datetime) -> None:
-        rows = [{"arxiv_id": i, "first_seen_at": now} for i in sorted(ids)]
-        for part in _slices(rows, 2000):
-            await session.execute(insert_for(session, PaperRow).on_conflict_do_nothing(), part)
-
-    async def _fold_sharers(self, session: AsyncSession, new: Sequence[Any]) -> None:
-        """Fold new shares into one row per (paper, network, account)."""
-        spans: dict[tuple[str, str, str], list[datetime]] = {}
-        last_share: dict[str, datetime] = {}
-        for arxiv_id, source, author, posted_at in new:
-            span = spans.setdefault((arxiv_id, source, author), [posted_at, posted_at])
-            span[0] = min(span[0], posted_at)
-            span[1] = max(span[1], posted_at)
-            last_share[arxiv_id] = max(last_share.get(arxiv_id, posted_at), posted_at)
-        rows = [
-            {"arxiv_id": k[0], "source": k[1], "author": k[2], "first_at": v[0], "last_at": v[1]}
-            for k, v in spans.items()
-        ]
-        least, greatest = (
-            (func.least, func.greatest) if is_postgres(session) else (func.min, func.max)
-        )
-        for part in _slices(rows, 2000):
-            stmt = insert_for(session, SharerRow)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["arxiv_id", "source", "author"],
-                set_={
-                    "first_at": least(SharerRow.first_at, stmt.excluded.first_at),
-                    "last_at": greatest(SharerRow.last_at, stmt.excluded.last_at),
-                },
-            )
-            await session.execute(stmt, part)
-        await self._bump_last_share(session, last_share)
-
-    async def _bump_last_share(self, session: AsyncSession, last: dict[str, datetime]) -> None:
-        for arxiv_id, moment in last.items():
-            await session.execute(
-                update(PaperRow)
-                .where(PaperRow.arxiv_id == arxiv_id)
-                .where(or_(PaperRow.last_share_at.is_(None), PaperRow.last_share_at < moment))
-                .values(last_share_at=moment)
-            )
+        # A paper without rows has the same (zero) scores at any time: they are current at `now`.
+        rows = [{"arxiv_id": i, "first_seen_at": now, "scores_at": now} for i in sorted(ids)]
+        await execute_many(session, insert_for(session, PAPERS).on_conflict_do_nothing(), rows)
 
     async def remove_mentions(self, keys: Sequence[tuple[str, str]]) -> int:
         """Forget shares deleted upstream and refold their sharers."""
@@ -164,6 +129,16 @@ class SqlPaperRepository(QueryMixin):
             )
             await session.flush()
 
+    async def papers_of_post(self, source: str, post_id: str) -> list[str]:
+        """Return the papers a stored post shares."""
+        async with self._factory() as session:
+            rows = await session.execute(
+                select(MentionRow.arxiv_id)
+                .where(MentionRow.source == source, MentionRow.post_id == post_id)
+                .order_by(MentionRow.arxiv_id)
+            )
+            return list(rows.scalars())
+
     async def add_snapshots(self, snapshots: Sequence[VoteSnapshot]) -> int:
         """Store vote snapshots idempotently and refresh their papers' scores."""
         async with self._factory() as session, session.begin():
@@ -193,7 +168,7 @@ class SqlPaperRepository(QueryMixin):
             result = await session.execute(stmt.returning(SnapshotRow.arxiv_id), part)
             added += len(result.all())
         self._vote_sources = None
-        await refresh_papers(session, {s.arxiv_id for s in snapshots}, now, self._config)
+        await fold_shares(session, (), now, self._config, {s.arxiv_id for s in snapshots})
         return added
 
     async def save_papers(self, papers: Sequence[Paper]) -> None:
@@ -207,7 +182,12 @@ class SqlPaperRepository(QueryMixin):
             return
         now = self._clock.now()
         await self._ensure_papers(session, {p.arxiv_id for p in described}, now)
-        rows = [_paper_values(p, now) for p in described]
+        # A listing may not know what the API told us (a cross-list has no date): never blank
+        # a known field. Rows with different keys are grouped into one executemany each.
+        rows = [
+            {k: v for k, v in _paper_values(p, now).items() if v is not None or k == "unknown_at"}
+            for p in described
+        ]
         await session.execute(update(PaperRow), rows)
 
     async def get_paper(self, arxiv_id: str) -> Paper | None:
@@ -303,46 +283,46 @@ def _slices(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def _mention_row(m: Mention) -> dict[str, Any]:
-    return {
-        "source": m.source,
-        "post_id": m.post_id,
-        "arxiv_id": m.arxiv_id,
-        "author": m.author,
-        "posted_at": m.posted_at,
-        "kind": m.kind,
-        "version": m.version,
-        "url": m.url,
-        "text": m.text,
-        "engagement": m.engagement,
-    }
+MENTION_COLUMNS = (
+    "source",
+    "post_id",
+    "arxiv_id",
+    "author",
+    "posted_at",
+    "kind",
+    "version",
+    "url",
+    "text",
+    "engagement",
+)
+
+
+def _mention_values(m: Mention) -> tuple[Any, ...]:
+    return (
+        m.source,
+        m.post_id,
+        m.arxiv_id,
+        m.author,
+        m.posted_at,
+        m.kind,
+        m.version,
+        m.url,
+        m.text,
+        m.engagement,
+    )
 
 
 def _paper_values(p: Paper, now: datetime) -> dict[str, Any]:
     return {
         "arxiv_id": p.arxiv_id,
         "title": p.title,
-        "authors": json.dumps(list(p.authors), ensure_ascii=False),
+        "authors": json.dumps(list(p.authors), ensure_ascii=False) if p.authors else None,
         "abstract": p.abstract,
         "categories": " " + " ".join(p.categories) + " " if p.categories else None,
         "published": p.published,
         "updated": p.updated,
         "version": p.version,
-        "search_text": f"{p.title or ''} {p.abstract or ''}".lower(),
+        "search_text": f"{p.title} {p.abstract or ''}".lower(),
         "metadata_at": now,
         "unknown_at": None,
     }
-
-
-def paper_from_row(row: PaperRow) -> Paper:
-    """Turn a stored paper row into a `Paper`."""
-    return Paper(
-        arxiv_id=row.arxiv_id,
-        title=row.title,
-        authors=tuple(json.loads(row.authors)) if row.authors else (),
-        abstract=row.abstract,
-        categories=tuple(row.categories.split()) if row.categories else (),
-        published=row.published,
-        updated=row.updated,
-        version=row.version,
-    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, time, timedelta
 from typing import Any, cast
 
@@ -94,13 +94,21 @@ class SqlSubscriptionStore:
             result = await session.execute(stmt.returning(DeliveryRow.id), rows)
             return len(result.all())
 
-    async def claim(self, limit: int, now: datetime, lease_seconds: float) -> list[Delivery]:
+    async def claim(
+        self,
+        limit: int,
+        now: datetime,
+        lease_seconds: float,
+        platforms: Collection[str] | None = None,
+    ) -> list[Delivery]:
         """Mark up to `limit` due deliveries as ours, skipping rows other senders hold."""
         stale = now - timedelta(seconds=lease_seconds)
         due = or_(
             and_(DeliveryRow.status == "pending", DeliveryRow.not_before <= now),
             and_(DeliveryRow.status == "sending", DeliveryRow.claimed_at < stale),
         )
+        if platforms is not None:
+            due = and_(due, DeliveryRow.platform.in_(list(platforms)))
         async with self._factory() as session, session.begin():
             pick = select(DeliveryRow.id).where(due).order_by(DeliveryRow.due_at).limit(limit)
             if is_postgres(session):
@@ -127,7 +135,7 @@ class SqlSubscriptionStore:
                 .order_by(DeliveryRow.due_at)
             )
             claimed, orphans = [], []
-            for delivery, sub in rows.tuples():
+            for delivery, sub in rows.all():
                 if sub is None or not sub.active:
                     orphans.append(delivery.id)
                 else:

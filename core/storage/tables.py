@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from core.storage.types import UtcDateTime
@@ -40,6 +41,8 @@ class PaperRow(Base):
     unknown_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     first_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_share_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The moment the stored signals and scores below were computed for (see storage.fold).
+    scores_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     score_day: Mapped[float] = mapped_column(Float, default=0.0)
     score_week: Mapped[float] = mapped_column(Float, default=0.0)
     score_month: Mapped[float] = mapped_column(Float, default=0.0)
@@ -86,6 +89,8 @@ class MentionRow(Base):
         UniqueConstraint("source", "post_id", "arxiv_id", name="uq_mentions_post"),
         Index("ix_mentions_paper_time", "arxiv_id", "posted_at"),
         Index("ix_mentions_time", "posted_at"),
+        # A paper's top posts in order (engagement, then the earliest) without a sort of them all.
+        Index("ix_mentions_paper_engagement", "arxiv_id", sql_text("engagement DESC"), "posted_at"),
     )
 
 
@@ -100,7 +105,13 @@ class SharerRow(Base):
     first_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
-    __table_args__ = (Index("ix_sharers_last", "last_at"),)
+    __table_args__ = (
+        Index("ix_sharers_last", "last_at"),
+        # Sharers of one paper leaving a window since its scores were stored (storage.fold).
+        Index("ix_sharers_paper_last", "arxiv_id", "last_at"),
+        # Small rows under a composite key: on SQLite, one B-tree instead of a table and a key.
+        {"sqlite_with_rowid": False},
+    )
 
 
 class SnapshotRow(Base):
@@ -137,6 +148,8 @@ class SignalRow(Base):
     total: Mapped[float] = mapped_column(Float, default=0.0)
     trend: Mapped[float] = mapped_column(Float, default=-1e308)
     comments: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)  # see SharerRow
 
 
 class CursorRow(Base):

@@ -40,6 +40,11 @@ def upgrade() -> None:
     with op.batch_alter_table("mentions", schema=None) as batch_op:
         batch_op.create_index("ix_mentions_paper_time", ["arxiv_id", "posted_at"], unique=False)
         batch_op.create_index("ix_mentions_time", ["posted_at"], unique=False)
+        batch_op.create_index(
+            "ix_mentions_paper_engagement",
+            ["arxiv_id", sa.text("engagement DESC"), "posted_at"],
+            unique=False,
+        )
 
     op.create_table(
         "meta",
@@ -59,6 +64,7 @@ def upgrade() -> None:
         sa.Column("trend", sa.Float(), nullable=False),
         sa.Column("comments", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("arxiv_id", "source", "kind"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "papers",
@@ -75,6 +81,7 @@ def upgrade() -> None:
         sa.Column("unknown_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_share_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("scores_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("score_day", sa.Float(), nullable=False),
         sa.Column("score_week", sa.Float(), nullable=False),
         sa.Column("score_month", sa.Float(), nullable=False),
@@ -112,9 +119,11 @@ def upgrade() -> None:
         sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("arxiv_id", "source", "author"),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("sharers", schema=None) as batch_op:
         batch_op.create_index("ix_sharers_last", ["last_at"], unique=False)
+        batch_op.create_index("ix_sharers_paper_last", ["arxiv_id", "last_at"], unique=False)
 
     op.create_table(
         "source_cursors",
@@ -162,6 +171,7 @@ def downgrade() -> None:
     op.drop_table("source_health")
     op.drop_table("source_cursors")
     with op.batch_alter_table("sharers", schema=None) as batch_op:
+        batch_op.drop_index("ix_sharers_paper_last")
         batch_op.drop_index("ix_sharers_last")
 
     op.drop_table("sharers")
@@ -178,6 +188,7 @@ def downgrade() -> None:
     op.drop_table("paper_signals")
     op.drop_table("meta")
     with op.batch_alter_table("mentions", schema=None) as batch_op:
+        batch_op.drop_index("ix_mentions_paper_engagement")
         batch_op.drop_index("ix_mentions_time")
         batch_op.drop_index("ix_mentions_paper_time")
 

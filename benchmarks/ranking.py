@@ -1,0 +1,561 @@
+"""Ranking benchmark: import throughput and `/top`, `/paper` latency on a generated store.
+
+    python benchmarks/ranking.py                # 1,000,000 mentions, 100,000 papers, 30 days
+    python benchmarks/ranking.py --quick        # 100,000 mentions, 10,000 papers (smoke run)
+    python benchmarks/ranking.py --database-url postgresql://postgres@127.0.0.1:5432/test
+
+The data are seeded and shaped like the real thing: Zipf-like paper popularity, shares spread
+over the days with a recent bias and a burst after each paper appears, three networks whose
+accounts share many papers (sometimes the same one twice), vote snapshots from three aggregators
+for a few thousand papers, and arXiv metadata for most papers.
+
+Mentions go in through `SqlPaperRepository.add_mentions` in batches of 5,000, in time order, as
+the JSONL import and the pollers feed them, with a clock that ticks from the end of the period.
+The same rows are then inserted with a raw `executemany` into a copy of the mentions table (same
+columns and indexes) on the same database, through the engine's own driver connection.
+
+Queries run with `now` fixed at the end of the period; warm-up calls are not counted. On
+PostgreSQL the benchmark creates a scratch database on the named server and drops it afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+import uuid
+import zlib
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.models import Mention, MentionKind, Paper, VoteSnapshot
+from core.ports import TopQuery
+from core.ranking import RankingConfig
+from core.storage.database import create_engine, normalize_url, session_factory, upgrade
+from core.storage.repository import SqlPaperRepository
+from core.storage.tables import MentionRow
+
+END = datetime(2026, 6, 1, tzinfo=UTC)
+BATCH = 5000
+SNAPSHOT_BATCH = 1000
+PAPER_BATCH = 1000
+QUERIES = 200
+NETWORKS = (("x", 0.45), ("bluesky", 0.35), ("mastodon", 0.20))
+AGGREGATORS = (("huggingface", 0.6), ("hackernews", 0.4), ("reddit", 0.3))
+KINDS: tuple[tuple[MentionKind, float], ...] = (("post", 0.8), ("repost", 0.15), ("quote", 0.05))
+CATEGORIES = ("cs.LG", "cs.CL", "cs.CV", "cs.AI", "stat.ML", "cs.RO", "cs.CR", "quant-ph")
+LEADS = ("", "", "New paper: ", "Worth a read: ", "Interesting! ", "via @arxiv: ", "🔥 ")
+INSTANCES = ("mastodon.social", "sigmoid.social", "fediscience.org", "hachyderm.io")
+VOCABULARY = (
+    "learning deep neural network networks language model models large transformer attention "
+    "diffusion graph reinforcement policy optimization gradient training scaling laws data "
+    "efficient robust adversarial generative sparse mixture experts vision image video robot "
+    "quantum benchmark evaluation reasoning agents alignment preference retrieval augmented "
+    "contrastive self supervised representation embedding tokens inference fast memory kernel "
+    "bayesian causal federated privacy differential theory convergence stochastic approximation"
+)
+WORDS = tuple(VOCABULARY.split())
+MENTION_COLUMNS = (
+    "source",
+    "post_id",
+    "arxiv_id",
+    "author",
+    "posted_at",
+    "kind",
+    "version",
+    "url",
+    "text",
+    "engagement",
+)
+
+
+@dataclass
+class Dataset:
+    """Everything the benchmark stores, in the order it is stored."""
+
+    mentions: list[Mention]
+    snapshots: list[VoteSnapshot]
+    papers: list[Paper]
+    popularity: dict[str, int] = field(default_factory=dict)
+
+
+class TickingClock:
+    """A clock that starts at `start` and runs with the wall clock, like a real import."""
+
+    def __init__(self, start: datetime) -> None:
+        self._start = start
+        self._t0 = time.perf_counter()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=time.perf_counter() - self._t0)
+
+
+# --- data -------------------------------------------------------------------------------------
+
+
+def _pick(rng: random.Random, table: Sequence[tuple[Any, float]]) -> Any:
+    return rng.choices([k for k, _ in table], weights=[w for _, w in table])[0]
+
+
+def _zipf_cum(n: int, exponent: float, offset: float) -> list[float]:
+    total = 0.0
+    cum = []
+    for rank in range(n):
+        total += (rank + 1 + offset) ** -exponent
+        cum.append(total)
+    return cum
+
+
+def _paper_ids(n: int) -> list[str]:
+    months = ("2603", "2604", "2605")
+    per_month = math.ceil(n / len(months))
+    return [f"{months[i // per_month]}.{i % per_month + 1:05d}" for i in range(n)]
+
+
+def _title(rng: random.Random) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 11))).capitalize()
+
+
+def generate(n_mentions: int, n_papers: int, days: int, seed: int) -> Dataset:
+    """Build the seeded data set."""
+    rng = random.Random(seed)
+    start = END - timedelta(days=days)
+    ids = _paper_ids(n_papers)
+    rng.shuffle(ids)  # rank r is the r-th most popular paper
+    counts = [1] * n_papers
+    cum = _zipf_cum(n_papers, 1.0, 20.0)
+    for rank in rng.choices(range(n_papers), cum_weights=cum, k=max(0, n_mentions - n_papers)):
+        counts[rank] += 1
+    births = {pid: start + (END - start) * rng.random() ** 0.6 for pid in ids}
+    titles = {pid: _title(rng) for pid in ids}
+    pools = {name: max(50, int(n_mentions * share * 0.15)) for name, share in NETWORKS}
+    handles = {name: [_author(name, k) for k in range(size)] for name, size in pools.items()}
+    draws = _draws(rng, n_mentions, pools)
+    shares: list[tuple[Any, ...]] = []
+    for pid, count in zip(ids, counts, strict=True):
+        seen: list[tuple[str, str]] = []
+        for _ in range(count):
+            source, account, kind, version, lead = next(draws)
+            if seen and rng.random() < 0.03:
+                source, author = rng.choice(seen)  # the same account shares it again
+            else:
+                author = handles[source][account]
+                seen.append((source, author))
+            moment = _share_time(rng, births[pid], start)
+            engagement = min(50_000, int(rng.paretovariate(1.1)) - 1)
+            shares.append((moment, source, author, pid, kind, version, lead, engagement))
+    shares.sort(key=lambda share: share[0])
+    mentions = []
+    # Post ids grow with time on every network (snowflakes, TIDs), so they are given in order.
+    for serial, (moment, source, author, pid, kind, version, lead, engagement) in enumerate(shares):
+        post_id, url = _post(serial, source, author)
+        mentions.append(
+            Mention(
+                source=source,
+                post_id=post_id,
+                author=author,
+                posted_at=moment,
+                kind=kind,
+                arxiv_id=pid,
+                version=version,
+                url=url,
+                text=f"{lead}{titles[pid]} https://arxiv.org/abs/{pid}",
+                engagement=engagement,
+            )
+        )
+    popularity = dict(zip(ids, counts, strict=True))
+    snapshots = _snapshots(rng, ids, counts, births, titles)
+    papers = _papers(rng, ids, births, titles)
+    return Dataset(mentions, snapshots, papers, popularity)
+
+
+def _share_time(rng: random.Random, birth: datetime, start: datetime) -> datetime:
+    if rng.random() < 0.15:
+        moment = start + (END - start) * rng.random()  # the long tail: old papers come back
+    else:
+        moment = birth + timedelta(days=rng.expovariate(1 / 1.5))
+        if moment >= END:
+            moment = birth + (END - birth) * rng.random()
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _author(source: str, k: int) -> str:
+    if source == "bluesky":
+        return f"researcher{k}.bsky.social"
+    if source == "mastodon":
+        return f"scholar{k}@{INSTANCES[k % len(INSTANCES)]}"
+    return f"ml_person_{k}"
+
+
+def _draws(rng: random.Random, n: int, pools: dict[str, int]) -> Iterator[tuple[Any, ...]]:
+    """Draw each mention's network, account, kind, version and lead text in bulk (fast)."""
+    sources = rng.choices([k for k, _ in NETWORKS], weights=[w for _, w in NETWORKS], k=n)
+    accounts = {
+        name: iter(
+            rng.choices(range(size), cum_weights=_zipf_cum(size, 0.8, 10.0), k=sources.count(name))
+        )
+        for name, size in pools.items()
+    }
+    kinds = rng.choices([k for k, _ in KINDS], weights=[w for _, w in KINDS], k=n)
+    versions = rng.choices((None, 1, 2), weights=(1, 3, 1), k=n)
+    leads = rng.choices(LEADS, k=n)
+    for source, kind, version, lead in zip(sources, kinds, versions, leads, strict=True):
+        yield source, next(accounts[source]), kind, version, lead
+
+
+def _post(serial: int, source: str, author: str) -> tuple[str, str]:
+    """A post id and URL shaped like the network's own."""
+    if source == "x":
+        post_id = str(1_790_000_000_000_000_000 + serial * 7919)
+        return post_id, f"https://x.com/{author}/status/{post_id}"
+    if source == "bluesky":
+        rkey = f"3l{serial * 104729:011x}"
+        did = f"did:plc:{zlib.crc32(author.encode()):010d}"
+        return (
+            f"at://{did}/app.bsky.feed.post/{rkey}",
+            f"https://bsky.app/profile/{author}/post/{rkey}",
+        )
+    post_id = str(113_000_000_000_000_000 + serial * 31)
+    user, instance = author.split("@")
+    return post_id, f"https://{instance}/@{user}/{post_id}"
+
+
+def _snapshots(
+    rng: random.Random,
+    ids: list[str],
+    counts: list[int],
+    births: dict[str, datetime],
+    titles: dict[str, str],
+) -> list[VoteSnapshot]:
+    how_many = min(len(ids), max(10, len(ids) * 3 // 100))
+    keyed = sorted(zip(ids, counts, strict=True), key=lambda p: rng.random() ** (1 / p[1]))
+    snaps: list[VoteSnapshot] = []
+    for serial, (pid, _) in enumerate(keyed[-how_many:]):
+        chosen = [name for name, p in AGGREGATORS if rng.random() < p] or ["huggingface"]
+        for source in chosen:
+            item = {"hackernews": str(40_000_000 + serial), "reddit": f"t3_{serial:x}"}.get(
+                source, pid
+            )
+            first = min(END, births[pid] + timedelta(days=rng.expovariate(2.0)))
+            final = min(3000, int(rng.paretovariate(1.0) * 5))
+            steps = rng.randint(3, 10)
+            for j in range(1, steps + 1):
+                taken = first + (min(END, first + timedelta(days=3)) - first) * (j - 1) / steps
+                votes = int(final * (j / steps) ** 0.7)
+                snaps.append(
+                    VoteSnapshot(
+                        source=source,
+                        item_id=item,
+                        arxiv_id=pid,
+                        taken_at=taken.replace(microsecond=0),
+                        votes=votes,
+                        comments=0 if source == "huggingface" else votes * 2 // 5,
+                        url=f"https://{source}.example/{item}",
+                        title=titles[pid],
+                    )
+                )
+    snaps.sort(key=lambda s: (s.taken_at, s.source, s.item_id))
+    return snaps
+
+
+def _papers(
+    rng: random.Random, ids: list[str], births: dict[str, datetime], titles: dict[str, str]
+) -> list[Paper]:
+    papers = []
+    for pid in ids:
+        if rng.random() >= 0.9:
+            continue  # arXiv has not answered for this one yet
+        published = (births[pid] - timedelta(days=rng.random() * 3)).replace(microsecond=0)
+        version = rng.choice((1, 1, 1, 2, 3))
+        cats = [rng.choice(CATEGORIES)]
+        if rng.random() < 0.5:
+            cats.append(rng.choice(CATEGORIES))
+        papers.append(
+            Paper(
+                arxiv_id=pid,
+                title=titles[pid],
+                authors=tuple(f"Author {rng.randint(1, 50_000)}" for _ in range(rng.randint(1, 8))),
+                abstract=" ".join(rng.choice(WORDS) for _ in range(rng.randint(80, 200))),
+                categories=tuple(dict.fromkeys(cats)),
+                published=published,
+                updated=published + timedelta(days=7 * (version - 1)),
+                version=version,
+            )
+        )
+    return papers
+
+
+# --- measurements -----------------------------------------------------------------------------
+
+
+def percentile(samples: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+async def timed(fn: Callable[[], Awaitable[Any]]) -> float:
+    start = time.perf_counter()
+    await fn()
+    return time.perf_counter() - start
+
+
+async def import_all(repo: SqlPaperRepository, data: Dataset) -> dict[str, float]:
+    out: dict[str, float] = {}
+    start = time.perf_counter()
+    stored = 0
+    for i in range(0, len(data.mentions), BATCH):
+        report = await repo.add_mentions(data.mentions[i : i + BATCH])
+        stored += report.mentions
+    out["mentions_s"] = time.perf_counter() - start
+    if stored != len(data.mentions):
+        raise SystemExit(f"stored {stored} of {len(data.mentions)} mentions")
+    start = time.perf_counter()
+    for i in range(0, len(data.snapshots), SNAPSHOT_BATCH):
+        await repo.add_snapshots(data.snapshots[i : i + SNAPSHOT_BATCH])
+    out["snapshots_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    for i in range(0, len(data.papers), PAPER_BATCH):
+        await repo.save_papers(data.papers[i : i + PAPER_BATCH])
+    out["papers_s"] = time.perf_counter() - start
+    return out
+
+
+def _raw_table() -> Any:
+    table = MentionRow.__table__.to_metadata(MetaData(), name="bench_raw_mentions")
+    for item in (*table.indexes, *table.constraints):
+        if isinstance(item.name, str):
+            item.name = f"bench_raw_{item.name}"
+    return table
+
+
+def _raw_value(m: Mention, sqlite: bool) -> tuple[Any, ...]:
+    posted: Any = m.posted_at
+    if sqlite:  # the text SQLAlchemy's SQLite dialect stores
+        posted = posted.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return (
+        m.source,
+        m.post_id,
+        m.arxiv_id,
+        m.author,
+        posted,
+        m.kind,
+        m.version,
+        m.url,
+        m.text,
+        m.engagement,
+    )
+
+
+async def raw_insert(engine: AsyncEngine, mentions: Sequence[Mention]) -> float:
+    """Insert the rows with the driver's executemany, a commit per batch; return seconds."""
+    table = _raw_table()
+    sqlite = engine.dialect.name == "sqlite"
+    async with engine.begin() as conn:
+        await conn.run_sync(table.create)
+    cols = ", ".join(MENTION_COLUMNS)
+    try:
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            if sqlite:
+                marks = ", ".join("?" for _ in MENTION_COLUMNS)
+            else:
+                marks = ", ".join(f"${i + 1}" for i in range(len(MENTION_COLUMNS)))
+            sql = f"INSERT INTO {table.name} ({cols}) VALUES ({marks})"
+            start = time.perf_counter()
+            for i in range(0, len(mentions), BATCH):
+                rows = [_raw_value(m, sqlite) for m in mentions[i : i + BATCH]]
+                if sqlite:
+                    await driver.executemany(sql, rows)
+                    await driver.commit()
+                else:
+                    async with driver.transaction():
+                        await driver.executemany(sql, rows)
+            return time.perf_counter() - start
+    finally:
+        async with engine.begin() as conn:
+            await conn.run_sync(table.drop)
+
+
+async def paper_card(repo: SqlPaperRepository, arxiv_id: str, now: datetime) -> None:
+    """What `/paper` reads (see core/cards.py)."""
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    await repo.get_paper(arxiv_id)
+    stats = await repo.paper_stats(arxiv_id, "trending", now)
+    await repo.rank_of(arxiv_id, "trending", now)
+    await repo.daily_shares(arxiv_id, today - timedelta(days=13), 14)
+    await repo.top_posts(arxiv_id, 3)
+    await repo.discussions(arxiv_id, 2)
+    assert stats is not None
+
+
+async def latencies(repo: SqlPaperRepository, data: Dataset, seed: int) -> dict[str, Any]:
+    now = END
+    trending = TopQuery(window="trending", limit=10)
+    week = TopQuery(window="week", limit=10)
+    out: dict[str, Any] = {}
+    out["first_top_s"] = await timed(lambda: repo.top(trending, now))
+    rng = random.Random(seed + 1)
+    ids = list(data.popularity)
+    picks = rng.choices(ids, weights=[data.popularity[i] for i in ids], k=QUERIES + 20)
+    for _ in range(5):  # warm-up, not counted
+        await repo.top(trending, now)
+        await repo.top(week, now)
+    for pid in picks[QUERIES:]:
+        await paper_card(repo, pid, now)
+    out["top_trending"] = [await timed(lambda: repo.top(trending, now)) for _ in range(QUERIES)]
+    out["top_week"] = [await timed(lambda: repo.top(week, now)) for _ in range(QUERIES)]
+    out["paper"] = [
+        await timed(lambda pid=pid: paper_card(repo, pid, now))  # type: ignore[misc]
+        for pid in picks[:QUERIES]
+    ]
+    return out
+
+
+# --- databases --------------------------------------------------------------------------------
+
+
+async def sqlite_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+
+
+async def postgres_scratch(url: str) -> tuple[str, Callable[[], Awaitable[int]], Any]:
+    """Create a scratch database on the server of `url`; return its URL, a sizer and a dropper."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    base = make_url(url).set(drivername="postgresql")
+    name = f"bench_ranking_{uuid.uuid4().hex[:8]}"
+    admin = base.render_as_string(hide_password=False)
+    conn = await asyncpg.connect(admin)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+
+    async def size() -> int:
+        c = await asyncpg.connect(admin)
+        try:
+            return int(await c.fetchval("SELECT pg_database_size($1)", name))
+        finally:
+            await c.close()
+
+    async def drop() -> None:
+        c = await asyncpg.connect(admin)
+        try:
+            await c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await c.close()
+
+    scratch = base.set(database=name).render_as_string(hide_password=False)
+    return normalize_url(scratch), size, drop
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def _ms(samples: Sequence[float]) -> str:
+    p50, p99 = (percentile(samples, p) * 1000 for p in (50, 99))
+    return f"p50 {p50:7.2f} ms   p99 {p99:7.2f} ms"
+
+
+def report(
+    args: argparse.Namespace,
+    data: Dataset,
+    loads: dict[str, float],
+    raw_s: float,
+    lat: dict[str, Any],
+    size: int,
+    backend: str,
+) -> None:
+    n = len(data.mentions)
+    rate, raw_rate = n / loads["mentions_s"], n / raw_s
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    lines = [
+        f"backend            {backend}",
+        f"data               {n:,} mentions, {len(data.popularity):,} papers, {args.days} days, "
+        f"{len(data.snapshots):,} vote snapshots, {len(data.papers):,} papers described, "
+        f"seed {args.seed}",
+        f"import (repo)      {rate:>10,.0f} mentions/s   ({loads['mentions_s']:.1f} s)",
+        f"raw executemany    {raw_rate:>10,.0f} mentions/s   ({raw_s:.1f} s)",
+        f"import / raw       {rate / raw_rate:10.1%}",
+        f"snapshots          {len(data.snapshots) / loads['snapshots_s']:>10,.0f} /s",
+        f"metadata           {len(data.papers) / loads['papers_s']:>10,.0f} papers/s",
+        f"first /top         {lat['first_top_s'] * 1000:10.0f} ms (brings stored scores up to now)",
+        f"/top 10 trending   {_ms(lat['top_trending'])}",
+        f"/top 10 week       {_ms(lat['top_week'])}",
+        f"/paper             {_ms(lat['paper'])}",
+        f"database size      {size / 2**20:10.1f} MiB",
+        f"peak RSS           {rss_mb:10.0f} MiB",
+    ]
+    print("\n".join(lines))
+
+
+async def run(args: argparse.Namespace) -> None:
+    t0 = time.perf_counter()
+    data = generate(args.mentions, args.papers, args.days, args.seed)
+    print(f"generated in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    drop: Callable[[], Awaitable[None]] | None = None
+    tmp: tempfile.TemporaryDirectory[str] | None = None
+    if args.database_url:
+        url, pg_size, drop = await postgres_scratch(args.database_url)
+        backend = "postgresql (scratch database)"
+    else:
+        if args.db:
+            path = Path(args.db)
+        else:
+            tmp = tempfile.TemporaryDirectory(prefix="bench-ranking-")
+            path = Path(tmp.name) / "store.sqlite3"
+        url = f"sqlite+aiosqlite:///{path}"
+        backend = f"sqlite {path}"
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        repo = SqlPaperRepository(session_factory(engine), RankingConfig(), TickingClock(END))
+        loads = await import_all(repo, data)
+        print(f"imported in {sum(loads.values()):.1f} s", file=sys.stderr)
+        size = await (pg_size() if args.database_url else sqlite_size(path))
+        raw_s = await raw_insert(engine, data.mentions)
+        lat = await latencies(repo, data, args.seed)
+        report(args, data, loads, raw_s, lat, size, backend)
+    finally:
+        await engine.dispose()
+        if drop is not None and not args.keep:
+            await drop()
+        if tmp is not None and not args.keep:
+            tmp.cleanup()
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--mentions", type=int, default=1_000_000)
+    parser.add_argument("--papers", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=20260601)
+    parser.add_argument("--db", help="SQLite file to create (default: one in a temp dir)")
+    parser.add_argument("--database-url", help="run on this PostgreSQL server instead")
+    parser.add_argument("--quick", action="store_true", help="100k mentions, 10k papers")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.mentions, args.papers = 100_000, 10_000
+    if args.db and os.path.exists(args.db):
+        parser.error(f"{args.db} exists; give a new file")
+    if args.papers > args.mentions:
+        parser.error("--papers must not exceed --mentions")
+    return args
+
+
+if __name__ == "__main__":
+    asyncio.run(run(parse_args()))

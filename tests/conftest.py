@@ -1,0 +1,158 @@
+"""Shared fixtures: a fixed clock and the paper store on every backend we run on.
+
+`repo` runs a test on the in-memory fake, on a fresh in-memory SQLite database built by the
+Alembic migration, and on PostgreSQL when TEST_DATABASE_URL names a test database (for example
+`postgresql://postgres@127.0.0.1:5432/test`). Only PostgreSQL tests may open TCP sockets, and only
+to that server.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.ports import PaperRepository
+from core.ranking import RankingConfig
+from core.storage.database import create_engine, normalize_url, session_factory, upgrade
+from core.storage.repository import SqlPaperRepository
+from core.storage.subscription_repository import SqlSubscriptionStore
+from core.storage.tables import Base
+from core.subscriptions import SubscriptionStore
+from tests.fakes import FixedClock, InMemoryPaperRepository, InMemorySubscriptionStore
+
+START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+RepoFactory = Callable[[RankingConfig], Awaitable[PaperRepository]]
+
+
+def _postgres_hosts(url: str | None) -> list[str]:
+    hosts = {"127.0.0.1", "::1"}
+    if url:
+        host = make_url(normalize_url(url)).host
+        if host:
+            hosts.add(host)
+    return sorted(hosts)
+
+
+POSTGRES = pytest.param(
+    "postgres",
+    id="postgres",
+    marks=[
+        pytest.mark.postgres,
+        pytest.mark.allow_hosts(_postgres_hosts(TEST_DATABASE_URL)),
+        pytest.mark.skipif(
+            not TEST_DATABASE_URL, reason="set TEST_DATABASE_URL to run against PostgreSQL"
+        ),
+    ],
+)
+STORES = [pytest.param("memory", id="memory"), pytest.param("sqlite", id="sqlite"), POSTGRES]
+
+
+class PostgresSchema:
+    """Builds the PostgreSQL schema once per session, through the migration."""
+
+    def __init__(self) -> None:
+        self.migrated = False
+
+    async def reset(self, engine: AsyncEngine) -> None:
+        if not self.migrated:
+            async with engine.begin() as connection:
+                await connection.run_sync(Base.metadata.drop_all)
+                await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            await upgrade(engine)
+            self.migrated = True
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        async with engine.begin() as connection:
+            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY"))
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> PostgresSchema:
+    return PostgresSchema()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest) -> str:
+    """Which backend the test runs on: memory, sqlite or postgres."""
+    name: str = request.param
+    return name
+
+
+@pytest_asyncio.fixture
+async def make_repo(
+    store: str, clock: FixedClock, postgres_schema: PostgresSchema
+) -> AsyncIterator[RepoFactory]:
+    """Build repositories with a given ranking config; SQL ones share one fresh database."""
+    engine: AsyncEngine | None = None
+    if store == "sqlite":
+        engine = create_engine(normalize_url("sqlite://"))
+        await upgrade(engine)
+    elif store == "postgres":
+        assert TEST_DATABASE_URL is not None
+        engine = create_engine(normalize_url(TEST_DATABASE_URL))
+        await postgres_schema.reset(engine)
+
+    async def build(config: RankingConfig) -> PaperRepository:
+        if engine is None:
+            return InMemoryPaperRepository(config, clock)
+        return SqlPaperRepository(session_factory(engine), config, clock)
+
+    yield build
+    if engine is not None:
+        await engine.dispose()
+
+
+@pytest_asyncio.fixture
+async def repo(make_repo: RepoFactory) -> PaperRepository:
+    return await make_repo(RankingConfig())
+
+
+@pytest_asyncio.fixture
+async def digest_engine(
+    store: str, postgres_schema: PostgresSchema
+) -> AsyncIterator[AsyncEngine | None]:
+    """The database behind `subscriptions` and `digest_papers`: none on memory, else fresh.
+
+    SQLite and PostgreSQL are built by the Alembic migrations, so 0002 (subscriptions,
+    deliveries, sent papers) is what the digest tests run on.
+    """
+    engine: AsyncEngine | None = None
+    if store == "sqlite":
+        engine = create_engine(normalize_url("sqlite://"))
+        await upgrade(engine)
+    elif store == "postgres":
+        assert TEST_DATABASE_URL is not None
+        engine = create_engine(normalize_url(TEST_DATABASE_URL))
+        await postgres_schema.reset(engine)
+    yield engine
+    if engine is not None:
+        await engine.dispose()
+
+
+@pytest.fixture
+def subscriptions(digest_engine: AsyncEngine | None) -> SubscriptionStore:
+    """The subscription store on the `store` backend (memory, sqlite, postgres)."""
+    if digest_engine is None:
+        return InMemorySubscriptionStore()
+    return SqlSubscriptionStore(session_factory(digest_engine))
+
+
+@pytest.fixture
+def digest_papers(digest_engine: AsyncEngine | None, clock: FixedClock) -> PaperRepository:
+    """The paper repository on the same backend and database as `subscriptions`."""
+    if digest_engine is None:
+        return InMemoryPaperRepository(RankingConfig(), clock)
+    return SqlPaperRepository(session_factory(digest_engine), RankingConfig(), clock)

@@ -1,0 +1,105 @@
+"""Database URLs, migrations and the SQLite file the console chat runs on."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.ports import Batch, TopQuery
+from core.ranking import RankingConfig
+from core.storage.database import (
+    DatabaseUrlError,
+    create_engine,
+    current_revision,
+    normalize_url,
+    session_factory,
+    upgrade,
+)
+from core.storage.repository import SqlPaperRepository
+from tests.conftest import START, STORES, TEST_DATABASE_URL, PostgresSchema
+from tests.fakes import FixedClock
+from tests.storage.builders import A, B, share
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (
+            "postgres://bot:secret@db.example:5432/papers",
+            "postgresql+asyncpg://bot:secret@db.example:5432/papers",
+        ),
+        ("postgresql://bot@127.0.0.1/papers", "postgresql+asyncpg://bot@127.0.0.1/papers"),
+        ("postgresql+asyncpg://bot@127.0.0.1/papers", "postgresql+asyncpg://bot@127.0.0.1/papers"),
+        ("postgresql+psycopg2://bot@127.0.0.1/papers", "postgresql+asyncpg://bot@127.0.0.1/papers"),
+        ("sqlite:///trending.sqlite3", "sqlite+aiosqlite:///trending.sqlite3"),
+        ("sqlite:////var/data/trending.sqlite3", "sqlite+aiosqlite:////var/data/trending.sqlite3"),
+        ("sqlite:///:memory:", "sqlite+aiosqlite:///:memory:"),
+        ("sqlite+aiosqlite:///x.db", "sqlite+aiosqlite:///x.db"),
+        ("  postgres://bot@db/papers\n", "postgresql+asyncpg://bot@db/papers"),
+    ],
+)
+def test_normalize_url_rewrites_what_paas_providers_hand_out(given: str, expected: str) -> None:
+    assert normalize_url(given) == expected
+
+
+@pytest.mark.parametrize(
+    "junk", ["junk", "", "localhost:5432/papers", "mysql://db/papers", "http://example.org"]
+)
+def test_normalize_url_rejects_what_it_cannot_use(junk: str) -> None:
+    with pytest.raises(DatabaseUrlError, match="DATABASE_URL"):
+        normalize_url(junk)
+
+
+@pytest_asyncio.fixture(params=STORES[1:])
+async def engine(
+    request: pytest.FixtureRequest, postgres_schema: PostgresSchema
+) -> AsyncIterator[AsyncEngine]:
+    if request.param == "sqlite":
+        made = create_engine(normalize_url("sqlite://"))
+        await upgrade(made)
+    else:
+        assert TEST_DATABASE_URL is not None
+        made = create_engine(normalize_url(TEST_DATABASE_URL))
+        await postgres_schema.reset(made)
+    yield made
+    await made.dispose()
+
+
+async def test_upgrade_twice_keeps_the_schema_and_the_rows(engine: AsyncEngine) -> None:
+    repo = SqlPaperRepository(session_factory(engine), RankingConfig(), FixedClock(START))
+    await repo.add_mentions([share(A, "alice")])
+    revision = await current_revision(engine)
+
+    await upgrade(engine)
+    await upgrade(engine)
+
+    assert revision is not None
+    assert await current_revision(engine) == revision
+    [stats] = await repo.top(TopQuery(window="all"), START)
+    assert (stats.paper.arxiv_id, stats.score) == (A, 1.0)
+
+
+async def test_sqlite_file_database_keeps_rows_across_engines(tmp_path: Path) -> None:
+    url = normalize_url(f"sqlite:///{tmp_path / 'trending.sqlite3'}")
+    clock = FixedClock(START)
+    first = create_engine(url)
+    await upgrade(first)
+    writer = SqlPaperRepository(session_factory(first), RankingConfig(), clock)
+    await writer.commit_batch(
+        "bluesky", Batch(mentions=(share(A, "alice"), share(A, "bob"), share(B, "cy")), cursor="c7")
+    )
+    await first.dispose()
+
+    second = create_engine(url)
+    try:
+        await upgrade(second)
+        reader = SqlPaperRepository(session_factory(second), RankingConfig(), clock)
+        found = await reader.top(TopQuery(window="trending"), START)
+        assert [(s.paper.arxiv_id, s.score) for s in found] == [(A, 2.0), (B, 1.0)]
+        assert await reader.get_cursor("bluesky") == "c7"
+    finally:
+        await second.dispose()
