@@ -14,6 +14,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("chat", help="a console chat on the local store (no tokens needed)")
     sub.add_parser("run", help="the bot: every adapter with a token, the scheduler and pollers")
+    sub.add_parser(
+        "web", help="the web process: /healthz and the Telegram webhook on $PORT (see Procfile)"
+    )
+    ingest = sub.add_parser("ingest", help="poll the signal sources now")
+    ingest.add_argument(
+        "--source", action="append", default=[], metavar="NAME", help="only this source (repeat)"
+    )
+    ingest.add_argument("--once", action="store_true", help="poll once and exit")
+    sub.add_parser("sources", help="print each source's health")
+    digest = sub.add_parser("digest", help="print a chat's digest as it would be sent now")
+    digest.add_argument(
+        "--preview",
+        metavar="CHAT",
+        default="console:console",
+        help="platform:chat_id, e.g. telegram:-1001234 or discord:987 (default: the console)",
+    )
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="migrate the database to the newest schema")

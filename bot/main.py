@@ -59,7 +59,7 @@ def configure_logging(*, verbose: bool, command: str) -> None:
     The console chat logs only errors by default: its replies already say when arXiv is away.
     """
     quiet = logging.ERROR if command == "chat" else logging.WARNING
-    level = logging.DEBUG if verbose else logging.INFO if command == "run" else quiet
+    level = logging.DEBUG if verbose else logging.INFO if command in ("run", "web") else quiet
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL at INFO, and Telegram's URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -84,22 +84,83 @@ async def dispatch(args: object, settings: Settings) -> int:
             print("The database schema is up to date.")
         return 0
     async with open_engine(settings) as engine:
-        if command == "chat":
-            return await chat(engine)
+        if command in ("chat", "run", "ingest", "sources"):
+            return await with_sources(engine, args)
+        if command == "web":
+            return await web(engine)
         if command == "import":
             return await import_file(engine, str(getattr(args, "file", "")))
         if command in ("top", "paper", "search", "new"):
             return await one_shot(engine, command, tuple(getattr(args, "args", ())))
-        if command == "run":
-            from bot.run import run
-
-            return await run(engine)
+        if command == "digest":
+            return await preview_digest(engine, str(getattr(args, "preview", "")))
     return 2
 
 
-async def one_shot(engine: Engine, command: str, args: tuple[str, ...]) -> int:
+async def with_sources(engine: Engine, args: object) -> int:
+    """The sub-commands that need the signal sources."""
+    from bot.ingest import first_ingest, health_table, ingest_forever, ingest_once
+    from bot.sources import build_sources
+    from core.storage.locks import locks_for
+
+    command = getattr(args, "command", "")
+    # On PostgreSQL, advisory locks keep each source to one replica at a time.
+    locks = locks_for(engine.database)
+    sources = build_sources(engine.settings, engine.http, engine.repo, engine.clock, locks)
+    if command == "sources":
+        print(health_table(sources.names, await engine.repo.health(), engine.clock.now()))
+        return 0
+    if command == "ingest":
+        names = tuple(getattr(args, "source", ()))
+        unknown = sorted(set(names) - set(sources.names))
+        if unknown:
+            print(
+                f"not enabled: {', '.join(unknown)} (enabled: {', '.join(sources.names)})",
+                file=sys.stderr,
+            )
+            return 2
+        if getattr(args, "once", False):
+            outcomes = await ingest_once(engine, sources, names)
+            return 0 if any(o.ok for o in outcomes) or not outcomes else 1
+        from bot.run import stop_on_signals
+
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+        await ingest_forever(engine, sources, names, stop)
+        return 0
+    await first_ingest(engine, sources)
+    if command == "run":
+        from bot.run import run
+
+        return await run(engine, sources)
+    return await chat(engine)
+
+
+async def web(engine: Engine) -> int:
+    """The PaaS `web` process: /healthz and Telegram's webhook until SIGTERM."""
+    from bot.run import stop_on_signals
+    from bot.web import serve_web
+
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    return await serve_web(engine, stop)
+
+
+async def preview_digest(engine: Engine, chat: str) -> int:
+    """Print the digest `platform:chat_id` would get now, without recording anything."""
+    platform, _, chat_id = chat.partition(":")
+    if platform not in ("telegram", "discord", "console") or not chat_id:
+        print("give the chat as platform:chat_id, e.g. telegram:-1001234", file=sys.stderr)
+        return 2
+    target = ChatRef(platform, chat_id)  # type: ignore[arg-type]
+    return await one_shot(engine, "digest", (), chat=target)
+
+
+async def one_shot(
+    engine: Engine, command: str, args: tuple[str, ...], chat: ChatRef | None = None
+) -> int:
     """Print one command's reply; non-zero status when it was a problem."""
-    request = Request(ChatRef("console", "shell"), "shell", args, is_admin=True)
+    request = Request(chat or ChatRef("console", "shell"), "shell", args, is_admin=True)
     reply = await engine.registry.dispatch(command, request)
     text = render_reply(reply)
     if isinstance(reply, Problem):

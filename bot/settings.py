@@ -6,7 +6,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import urlsplit
 
+from bot.source_settings import SourceSettings, read_source_settings
 from core.storage.database import DEFAULT_DATABASE_URL, DatabaseUrlError, normalize_url
 
 DEFAULT_ARXIV_API_URL = "http://export.arxiv.org/api/query"
@@ -14,6 +16,9 @@ DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
 DEFAULT_CONTACT_URL = "https://github.com/trending-arxiv/trending-arxiv"
 TELEGRAM_TOKEN = re.compile(r"^\d{3,15}:[A-Za-z0-9_-]{20,}$")
 WEIGHT = re.compile(r"^([a-z0-9_-]+)=(\d+(?:\.\d+)?)$")
+# What setWebhook accepts as secret_token; Telegram echoes it in X-Telegram-Bot-Api-Secret-Token.
+WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+HEALTH_PATH = "/healthz"
 
 
 class SettingsError(ValueError):
@@ -32,14 +37,23 @@ class Settings:
     port: int = 8080
     telegram_token: str | None = None
     telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
+    telegram_max_rate: int = 30
+    digest_lease_seconds: float = 300.0
+    telegram_group_max_rate: int = 20
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = None
     discord_token: str | None = None
     discord_guild_ids: tuple[int, ...] = ()
+    # The Discord shards this process runs (SHARD_IDS; empty: all) out of how many in all
+    # replicas (SHARD_COUNT; None: no sharding).
+    discord_shard_ids: tuple[int, ...] = ()
+    discord_shard_count: int | None = None
     arxiv_api_url: str = DEFAULT_ARXIV_API_URL
     arxiv_lookup_timeout: float = 8.0
     contact_url: str = DEFAULT_CONTACT_URL
     weights: Mapping[str, float] = field(default_factory=dict)
     half_life: timedelta = timedelta(hours=24)
-    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+    sources: SourceSettings = field(default_factory=lambda: SourceSettings((), {}))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -50,21 +64,31 @@ class Settings:
             "port": _int(env, "PORT", 8080, problems, low=1, high=65535),
             "telegram_token": _telegram_token(env, problems),
             "telegram_api_url": _url(env, "TELEGRAM_API_URL", DEFAULT_TELEGRAM_API_URL, problems),
+            "digest_lease_seconds": float(
+                _int(env, "DIGEST_LEASE_SECONDS", 300, problems, low=5, high=86_400)
+            ),
+            "telegram_max_rate": _int(env, "TELEGRAM_MAX_RATE", 30, problems, low=1, high=10_000),
+            "telegram_group_max_rate": _int(
+                env, "TELEGRAM_GROUP_MAX_RATE", 20, problems, low=1, high=10_000
+            ),
+            **_telegram_webhook(env, problems),
             "discord_token": _discord_token(env, problems),
             "discord_guild_ids": _ids(env, "DISCORD_GUILD_IDS", problems),
+            **_shards(env, problems),
             "arxiv_api_url": _url(env, "ARXIV_API_URL", DEFAULT_ARXIV_API_URL, problems),
             "arxiv_lookup_timeout": float(
                 _int(env, "ARXIV_LOOKUP_TIMEOUT", 8, problems, low=1, high=120)
             ),
             "contact_url": _url(env, "CONTACT_URL", DEFAULT_CONTACT_URL, problems),
             "weights": _weights(env, problems),
+            "sources": read_source_settings(env, problems),
             "half_life": timedelta(
                 hours=_int(env, "TRENDING_HALF_LIFE_HOURS", 24, problems, low=1, high=24 * 90)
             ),
         }
         if problems:
             raise SettingsError(problems)
-        return cls(**values, env=dict(env))  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]
 
 
 def _value(env: Mapping[str, str], key: str) -> str | None:
@@ -120,6 +144,36 @@ def _telegram_token(env: Mapping[str, str], problems: list[str]) -> str | None:
     return token
 
 
+def _telegram_webhook(env: Mapping[str, str], problems: list[str]) -> dict[str, str | None]:
+    url, secret = _value(env, "TELEGRAM_WEBHOOK_URL"), _value(env, "TELEGRAM_WEBHOOK_SECRET")
+    if url is None:
+        return {"telegram_webhook_url": None, "telegram_webhook_secret": None}
+    # Telegram delivers only to https; the path is where the web process serves the webhook.
+    if not _is_https_url(url):
+        problems.append(f"TELEGRAM_WEBHOOK_URL must be an https:// URL, not {url[:40]!r}")
+        url = None
+    elif urlsplit(url).path.rstrip("/") == HEALTH_PATH:
+        problems.append(f"TELEGRAM_WEBHOOK_URL must not use the path {HEALTH_PATH}")
+        url = None
+    # Never echo a secret, even a malformed one.
+    rule = "1-256 characters of A-Z, a-z, 0-9, _ and -"
+    if secret is None:
+        problems.append(f"TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL: {rule}")
+    elif not WEBHOOK_SECRET.match(secret):
+        problems.append(f"TELEGRAM_WEBHOOK_SECRET must be {rule}")
+        secret = None
+    return {"telegram_webhook_url": url, "telegram_webhook_secret": secret}
+
+
+def _is_https_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises on a malformed port
+    except ValueError:
+        return False
+    return parts.scheme == "https" and bool(parts.hostname) and not re.search(r"\s", url)
+
+
 def _discord_token(env: Mapping[str, str], problems: list[str]) -> str | None:
     token = _value(env, "DISCORD_BOT_TOKEN")
     if token is not None and (len(token) < 50 or token.count(".") != 2 or " " in token):
@@ -139,6 +193,19 @@ def _ids(env: Mapping[str, str], key: str, problems: list[str]) -> tuple[int, ..
         problems.append(f"{key} must be a comma list of numeric ids")
         return ()
     return tuple(int(p) for p in parts)
+
+
+def _shards(env: Mapping[str, str], problems: list[str]) -> dict[str, object]:
+    """SHARD_IDS (a comma list) and SHARD_COUNT: which Discord shards this replica runs."""
+    count = _int(env, "SHARD_COUNT", 0, problems, low=1, high=100_000) or None
+    ids = _ids(env, "SHARD_IDS", problems)
+    if ids and count is None:
+        problems.append("SHARD_IDS needs SHARD_COUNT, the number of shards across all replicas")
+    elif count is not None and any(i >= count for i in ids):
+        problems.append(f"SHARD_IDS must be below SHARD_COUNT ({count}): shards count from 0")
+    elif len(set(ids)) != len(ids):
+        problems.append("SHARD_IDS lists a shard twice")
+    return {"discord_shard_ids": ids, "discord_shard_count": count}
 
 
 def _weights(env: Mapping[str, str], problems: list[str]) -> dict[str, float]:

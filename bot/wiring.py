@@ -20,6 +20,7 @@ from core.ranking import RankingConfig
 from core.registry import Registry
 from core.storage.database import create_engine, current_revision, session_factory, upgrade
 from core.storage.repository import SqlPaperRepository
+from core.storage.subscription_repository import SqlSubscriptionStore
 
 USER_AGENT = "trending-arxiv/0.1 (+{contact})"
 
@@ -37,6 +38,7 @@ class Engine:
     repo: SqlPaperRepository
     metadata: MetadataService
     registry: Registry
+    subscriptions: SqlSubscriptionStore
     http: httpx.AsyncClient
     clock: Clock
     ranking: RankingConfig
@@ -72,14 +74,18 @@ async def open_engine(settings: Settings, clock: Clock | None = None) -> AsyncIt
     try:
         await prepare_database(database)
         ranking = RankingConfig(weights=settings.weights, half_life=settings.half_life)
-        repo = SqlPaperRepository(session_factory(database), ranking, clock)
+        factory = session_factory(database)
+        repo = SqlPaperRepository(factory, ranking, clock)
+        subscriptions = SqlSubscriptionStore(factory)
         headers = {"User-Agent": USER_AGENT.format(contact=settings.contact_url)}
         async with httpx.AsyncClient(headers=headers, timeout=20.0) as http:
             arxiv = ArxivApiClient(http, settings.arxiv_api_url)
             metadata = MetadataService(
                 repo, arxiv, clock, lookup_timeout=settings.arxiv_lookup_timeout
             )
-            registry = build_commands(repo, metadata, clock, ranking)
-            yield Engine(settings, database, repo, metadata, registry, http, clock, ranking)
+            registry = build_commands(repo, metadata, clock, ranking, subscriptions)
+            yield Engine(
+                settings, database, repo, metadata, registry, subscriptions, http, clock, ranking
+            )
     finally:
         await database.dispose()

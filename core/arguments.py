@@ -10,7 +10,8 @@ from core.models import Window
 from core.registry import InvalidArguments
 
 MAX_N = 25
-PAGE = re.compile(r"^page=(\d{1,6})$", re.IGNORECASE)
+PAGE = re.compile(r"^page=([0-9]{1,6})$", re.IGNORECASE)
+NUMBER = re.compile(r"^[0-9]{1,9}$")  # ASCII only: "²".isdigit() is true, and int() then fails
 _WINDOWS: dict[str, Window] = {
     "trending": "trending",
     "now": "trending",
@@ -39,6 +40,12 @@ class TopArgs:
     category: str | None = None
     words: tuple[str, ...] = ()
     page: int = 1
+
+
+def shown(token: str, limit: int = 30) -> str:
+    """A user's token fit to quote in a one-line answer: whitespace folded, cut short."""
+    folded = " ".join(token.split())
+    return folded if len(folded) <= limit else folded[: limit - 1] + "…"
 
 
 def normalize_category(token: str) -> str | None:
@@ -71,7 +78,9 @@ def parse_top(args: tuple[str, ...]) -> TopArgs:
         lowered = token.lower()
         if (number := parse_page(token)) is not None:
             page = number
-        elif token.isdigit() and not words:
+        elif token.isdigit() and not NUMBER.match(token):
+            raise InvalidArguments("Write numbers with the digits 0 to 9.")
+        elif NUMBER.match(token) and not words:
             if n is not None:
                 raise InvalidArguments("Give the number of papers only once.")
             n = int(token)
@@ -86,10 +95,15 @@ def parse_top(args: tuple[str, ...]) -> TopArgs:
     return TopArgs(n or 10, window or "trending", category, tuple(words), page)
 
 
+def storable(token: str) -> bool:
+    """Whether every character is printable text a database will hold (no NUL, no surrogate)."""
+    return token.isprintable() and not any("\ud800" <= ch <= "\udfff" for ch in token)
+
+
 def _word(token: str) -> str:
     word = token.strip()
-    if len(word) > 60 or not any(ch.isalnum() for ch in word):
-        raise InvalidArguments(f"{word[:20]!r} is not a word to look for.")
+    if len(word) > 60 or not storable(word) or not any(ch.isalnum() for ch in word):
+        raise InvalidArguments(f"“{shown(word, 20)}” is not a word to look for.")
     return word
 
 
@@ -117,7 +131,7 @@ def parse_new(args: tuple[str, ...]) -> int:
         return 1
     if len(args) == 1:
         token = args[0]
-        page = int(token) if token.isdigit() else parse_page(token)
+        page = int(token) if NUMBER.match(token) else parse_page(token)
         if page is not None and 1 <= page <= 100_000:
             return page
     raise InvalidArguments("The page must be a number of 1 or more.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.arguments import parse_new, parse_paper_ref, parse_top, parse_words
+from core.arguments import parse_new, parse_paper_ref, parse_top, parse_words, shown
 from core.cards import build_card, ranked
 from core.metadata import MetadataService
 from core.ports import Clock, PaperRepository, TopQuery
@@ -85,7 +85,7 @@ class Commands:
         if req.args:
             command = self.registry.get(req.args[0].lstrip("/"))
             if command is None:
-                raise InvalidArguments(f"There is no /{req.args[0].lstrip('/')[:30]} command.")
+                raise InvalidArguments(f"There is no /{shown(req.args[0].lstrip('/'))} command.")
             return Text((command.usage, command.summary + ".", f"Example: {command.example}"))
         return Help(
             INTRO,

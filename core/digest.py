@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -47,13 +47,14 @@ def due_deliveries(
 ) -> list[NewDelivery]:
     """The deliveries that should exist by `now`: today's and yesterday's, local time.
 
-    One created after its due moment's subscription is not wanted; one due longer ago than
+    A digest due before the subscription existed is not wanted; one due longer ago than
     `grace` is recorded as missed.
     """
     today = now.astimezone(ZoneInfo(subscription.timezone)).date()
     wanted = []
     for local_date in (today - timedelta(days=1), today):
         moment = due_at(subscription, local_date)
+        # Never retroactive: a digest due before the moment of subscribing is not sent.
         if moment > now or (subscription.created_at and moment < subscription.created_at):
             continue
         late = now - moment > grace
@@ -71,24 +72,28 @@ async def dispatch_due_digests(
     return await store.enqueue(wanted) if wanted else 0
 
 
-@dataclass
 class DigestBuilder:
-    """Builds each distinct digest once per filter set and day, then trims it per chat."""
+    """Builds each distinct digest once per filter set and day, then trims it per chat.
 
-    papers: PaperRepository
-    now: datetime
-    depth: int = 60
-    _cache: dict[tuple[object, ...], list[PaperStats]] = field(default_factory=dict)
-    _footer: str | None = None
-    _footer_read: bool = False
+    Sends run concurrently, so the first to need a digest starts building it and the others
+    await the same task instead of building it again.
+    """
+
+    def __init__(self, papers: PaperRepository, now: datetime, depth: int = 60) -> None:
+        self._papers = papers
+        self._now = now
+        self._depth = depth
+        self._cache: dict[tuple[object, ...], asyncio.Task[list[PaperStats]]] = {}
+        self._footer: asyncio.Task[str | None] | None = None
 
     async def build(self, delivery: Delivery, already_sent: set[str]) -> PaperList:
         """The digest for one chat: the day's most shared papers it has not had lately."""
         sub = delivery.subscription
         key = (sub.filters, delivery.local_date)
         if key not in self._cache:
-            self._cache[key] = await self._candidates(sub)
-        fresh = [s for s in self._cache[key] if s.paper.arxiv_id not in already_sent]
+            self._cache[key] = asyncio.ensure_future(self._candidates(sub))
+        candidates = await self._cache[key]
+        fresh = [s for s in candidates if s.paper.arxiv_id not in already_sent]
         return PaperList(
             heading=_heading(sub, delivery.local_date),
             papers=ranked(fresh[: sub.size], 1),
@@ -96,25 +101,30 @@ class DigestBuilder:
             footer=await self.footer(),
         )
 
+    @property
+    def built(self) -> int:
+        """How many distinct digests were built."""
+        return len(self._cache)
+
     async def _candidates(self, sub: Subscription) -> list[PaperStats]:
-        queries = [TopQuery("trending", self.depth, 0, c, sub.words) for c in sub.categories]
+        queries = [TopQuery("trending", self._depth, 0, c, sub.words) for c in sub.categories]
         found: dict[str, PaperStats] = {}
-        for query in queries or [TopQuery("trending", self.depth, 0, None, sub.words)]:
-            for stats in await self.papers.top(query, self.now):
+        for query in queries or [TopQuery("trending", self._depth, 0, None, sub.words)]:
+            for stats in await self._papers.top(query, self._now):
                 found.setdefault(stats.paper.arxiv_id, stats)
         return rank_papers(found.values())
 
     async def footer(self) -> str | None:
         """Names the sources that are failing now, so a thin digest is explained."""
-        if not self._footer_read:
-            down = [h.source for h in await self.papers.health() if not h.healthy]
-            self._footer = (
-                "Not heard from lately: " + ", ".join(source_name(s) for s in down) + "."
-                if down
-                else None
-            )
-            self._footer_read = True
-        return self._footer
+        if self._footer is None:
+            self._footer = asyncio.ensure_future(self._read_footer())
+        return await self._footer
+
+    async def _read_footer(self) -> str | None:
+        down = [h.source for h in await self._papers.health() if not h.healthy]
+        if not down:
+            return None
+        return "Not heard from lately: " + ", ".join(source_name(s) for s in down) + "."
 
 
 def _heading(sub: Subscription, local_date: date) -> str:
@@ -144,12 +154,17 @@ async def send_pending_deliveries(
     *,
     batch: int = 200,
     concurrency: int = 32,
+    builder: DigestBuilder | None = None,
+    lease_seconds: float = LEASE_SECONDS,
 ) -> SendReport:
-    """Claim due deliveries, send each, record each outcome after the platform answered."""
-    claimed = await store.claim(batch, now, LEASE_SECONDS)
+    """Claim due deliveries, send each, record each outcome after the platform answered.
+
+    Pass one `builder` to successive rounds of one sending run so each digest is built once.
+    """
+    claimed = await store.claim(batch, now, lease_seconds, platforms=set(sinks))
     if not claimed:
         return SendReport()
-    builder = DigestBuilder(papers, now)
+    builder = builder or DigestBuilder(papers, now)
     gate = asyncio.Semaphore(concurrency)
 
     async def one(delivery: Delivery) -> str:
@@ -177,7 +192,13 @@ async def _send_one(
     if sink is None:  # that platform is not running in this process: leave it for later
         await store.retry(delivery.id, now + timedelta(minutes=5), f"no {chat.platform} sender")
         return "retried"
-    digest = await builder.build(delivery, await store.recently_sent(chat, now - REPEAT_WINDOW))
+    try:
+        sent = await store.recently_sent(chat, now - REPEAT_WINDOW)
+        digest = await builder.build(delivery, sent)
+    except Exception:  # the store failed us, not the platform: put it back, keep the others
+        logger.exception("digest for %s:%s could not be built", chat.platform, chat.chat_id)
+        await store.retry(delivery.id, now + timedelta(minutes=1), "digest could not be built")
+        return "retried"
     if not digest.papers:
         await store.finish(delivery.id, "empty", now)
         return "empty"

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
+from core.locks import LockLost, Locks
 from core.models import ImportReport, Mention, SourceHealth
 from core.ports import Batch, Clock, MentionSource, SourceUnavailable
 
@@ -146,7 +147,8 @@ def _error_text(exc: BaseException) -> str:
     return text[:ERROR_TEXT_LIMIT]
 
 
-async def _previous_health(repo: SourceStore, name: str) -> SourceHealth:
+async def previous_health(repo: SourceStore, name: str) -> SourceHealth:
+    """The source's stored health record, so counts carry on across polls and restarts."""
     try:
         records = await repo.health()
     except Exception:  # advisory: without it the failure count merely restarts
@@ -179,7 +181,7 @@ async def poll_source(
     Never raises for a failing source (only for cancellation): the failure is logged, recorded
     in the source's health, the cursor stays where it was and the outcome says when to retry.
     """
-    previous = await _previous_health(repo, source.name)
+    previous = await previous_health(repo, source.name)
     try:
         cursor = await repo.get_cursor(source.name)
         batch = await _poll_once(source, cursor, poll_timeout)
@@ -204,7 +206,8 @@ async def _succeeded(
     report: ImportReport,
 ) -> PollOutcome:
     now = clock.now()
-    seen = previous.items_seen + len(batch.mentions) + len(batch.snapshots)
+    # A listing brings papers, not shares: they are items seen all the same.
+    seen = previous.items_seen + len(batch.mentions) + len(batch.snapshots) + len(batch.papers)
     health = replace(previous, last_success=now, items_seen=seen, consecutive_failures=0)
     await _record(repo, health)
     next_due = now + timedelta(seconds=source.poll_interval)
@@ -243,6 +246,12 @@ class SourceRunner:
     A scheduler calls `run_due` every so often; each source still follows its own interval and
     backoff. A poll that hangs is cut off after `poll_timeout` seconds and counts as a failure,
     so one stuck source cannot hold up the others' next round.
+
+    With `locks` (several processes sharing one database), a source is polled only while this
+    process holds the lock `source:<name>`. A source whose lock another process holds is
+    skipped, with nothing recorded, and tried again at the next call. Once the lock is taken,
+    a source another process polled recently is left until its stored health says it is due,
+    so the replicas together poll each source once per interval, not once each.
     """
 
     def __init__(
@@ -254,6 +263,7 @@ class SourceRunner:
         *,
         poll_timeout: float = 300.0,
         max_backoff: float = MAX_BACKOFF,
+        locks: Locks | None = None,
     ) -> None:
         self._sources = _by_name(sources)
         self._repo = repo
@@ -261,6 +271,7 @@ class SourceRunner:
         self._filter = account_filter
         self._poll_timeout = poll_timeout
         self._max_backoff = max_backoff
+        self._locks = locks
         self._due: dict[str, datetime] = {}
         self._running: set[str] = set()
 
@@ -269,7 +280,10 @@ class SourceRunner:
         return self._due.get(name)
 
     async def run_due(self, now: datetime | None = None) -> list[PollOutcome]:
-        """Poll every source due at `now` (default: the clock's time) and return the outcomes."""
+        """Poll every source due at `now` (default: the clock's time) and return the outcomes.
+
+        Sources skipped because of `locks` have no outcome.
+        """
         now = self._clock.now() if now is None else now
         due = [
             source
@@ -280,11 +294,35 @@ class SourceRunner:
         names = {source.name for source in due}
         self._running |= names
         try:
-            return list(await asyncio.gather(*(self._run(source) for source in due)))
+            outcomes = await asyncio.gather(*(self._run(source, now) for source in due))
         finally:
             self._running -= names
+        return [outcome for outcome in outcomes if outcome is not None]
 
-    async def _run(self, source: MentionSource) -> PollOutcome:
+    async def _run(self, source: MentionSource, now: datetime) -> PollOutcome | None:
+        if self._locks is None:
+            return await self._poll(source)
+        try:
+            async with self._locks.hold(f"source:{source.name}") as held:
+                if not held:
+                    logger.debug("source %s is polled by another process; skipped", source.name)
+                    return None
+                stored = await previous_health(self._repo, source.name)
+                due = _stored_due(stored, source.poll_interval, self._max_backoff)
+                if due is not None and due > now:
+                    self._due[source.name] = due
+                    return None
+                return await self._poll(source)
+        except LockLost:
+            logger.warning("lost the lock of source %s while polling; next round", source.name)
+        except Exception as exc:  # the lock's database: polling would fail too, so wait for it
+            # Only the type, as for a failed poll: a driver's message may quote the URL.
+            logger.warning(
+                "could not lock source %s (%s); next round", source.name, _error_text(exc)
+            )
+        return None
+
+    async def _poll(self, source: MentionSource) -> PollOutcome:
         outcome = await poll_source(
             source,
             self._repo,
@@ -295,6 +333,15 @@ class SourceRunner:
         )
         self._due[source.name] = outcome.next_due
         return outcome
+
+
+def _stored_due(health: SourceHealth, poll_interval: float, max_backoff: float) -> datetime | None:
+    """When the last poll recorded in `health`, by whichever process, makes the source due."""
+    last = max((t for t in (health.last_success, health.last_error_at) if t), default=None)
+    if last is None:
+        return None
+    failures = health.consecutive_failures if last == health.last_error_at else 0
+    return last + timedelta(seconds=backoff_delay(poll_interval, failures, cap=max_backoff))
 
 
 def _by_name(sources: Iterable[MentionSource]) -> dict[str, MentionSource]:

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from core.arguments import MAX_N, normalize_category
+from core.arguments import MAX_N, NUMBER, normalize_category, shown, storable
 from core.digest import DigestBuilder, describe_delivery, due_at
 from core.ports import Clock, PaperRepository
 from core.registry import Command, InvalidArguments, Request
@@ -33,7 +33,9 @@ def parse_subscription(req: Request, now: datetime) -> Subscription:
         if (match := CLOCK_TIME.match(token)) and "time" not in seen:
             at = _clock_time(int(match.group(1)), int(match.group(2)))
             seen.add("time")
-        elif token.isdigit() and "n" not in seen:
+        elif token.isdigit() and not NUMBER.match(token):
+            raise InvalidArguments("Write numbers with the digits 0 to 9.")
+        elif NUMBER.match(token) and "n" not in seen:
             size = int(token)
             if not 1 <= size <= MAX_N:
                 raise InvalidArguments(f"The digest holds 1 to {MAX_N} papers.")
@@ -64,13 +66,13 @@ def _zone(token: str) -> str | None:
     if "/" in token:
         close = difflib.get_close_matches(token.lower(), _zones(), n=1, cutoff=0.75)
         hint = f" Did you mean {_zones()[close[0]]}?" if close else ""
-        raise InvalidArguments(f"Unknown time zone {token[:40]}.{hint}")
+        raise InvalidArguments(f"Unknown time zone {shown(token, 40)}.{hint}")
     return None
 
 
 def _filter_word(token: str) -> str:
-    if len(token) > 40 or not any(ch.isalnum() for ch in token):
-        raise InvalidArguments(f"{token[:20]!r} is not a category like cs.LG or a word.")
+    if len(token) > 40 or not storable(token) or not any(ch.isalnum() for ch in token):
+        raise InvalidArguments(f"“{shown(token, 20)}” is not a category like cs.LG or a word.")
     return token
 
 
@@ -174,6 +176,6 @@ def _next_due(sub: Subscription, now: datetime) -> datetime:
     local_date = now.astimezone(ZoneInfo(sub.timezone)).date()
     for day in range(3):
         moment = due_at(sub, local_date + timedelta(days=day))
-        if moment > now:
+        if moment >= now:  # due this very minute: the dispatcher sends today's
             return moment
     return moment

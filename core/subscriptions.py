@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Literal, Protocol
@@ -88,11 +88,18 @@ class SubscriptionStore(Protocol):
         """Insert deliveries that do not exist yet; return how many were new."""
         ...
 
-    async def claim(self, limit: int, now: datetime, lease_seconds: float) -> list[Delivery]:
+    async def claim(
+        self,
+        limit: int,
+        now: datetime,
+        lease_seconds: float,
+        platforms: Collection[str] | None = None,
+    ) -> list[Delivery]:
         """Take pending deliveries due by `now` (and ones whose sender died) to send.
 
         Claimed rows are marked `sending` in their own transaction, so another sender skips
-        them; a claim older than the lease is taken again.
+        them; a claim older than the lease is taken again. Only deliveries to `platforms`
+        (default: all) are taken, so a process claims only what it can send.
         """
         ...
 

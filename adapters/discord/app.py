@@ -2,7 +2,9 @@
 
 discord.py is started by hand inside the process's one event loop (`async with bot:` then
 `bot.start(token)`); `client.run()` would take the loop over. Its own rate-limit handling
-(buckets, `retry_after`) is kept as it is.
+(buckets, `retry_after`) is kept as it is. Given shards, the bot is discord.py's
+`AutoShardedBot`, running the listed shards (SHARD_IDS) of `shard_count` in this process, so
+several replicas can split one bot's servers between them.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -34,6 +37,7 @@ class PapersBot(commands.Bot):
         guild_ids: Sequence[int],
         on_chat_event: ChatEventCallback | None,
         sync_on_start: bool,
+        **options: Any,
     ) -> None:
         super().__init__(
             # Required by commands.Bot, never used: `on_message` below ignores messages.
@@ -41,6 +45,7 @@ class PapersBot(commands.Bot):
             help_command=None,  # discord.py's default `help` would clash with ours
             intents=discord.Intents.default(),  # members, presences, message content stay off
             allowed_mentions=discord.AllowedMentions.none(),
+            **options,
         )
         self._registry = registry
         self._categories = categories
@@ -68,6 +73,10 @@ class PapersBot(commands.Bot):
             await sync_commands(self.tree, self._guild_ids)
 
 
+class ShardedPapersBot(PapersBot, commands.AutoShardedBot):
+    """`PapersBot` on discord.py's `AutoShardedClient`: several shards in one process."""
+
+
 def build_bot(
     registry: Registry,
     *,
@@ -75,6 +84,8 @@ def build_bot(
     guild_ids: Sequence[int] = (),
     on_chat_event: ChatEventCallback | None = None,
     sync_on_start: bool = True,
+    shard_ids: Sequence[int] = (),
+    shard_count: int | None = None,
 ) -> commands.Bot:
     """Build the Discord bot for a core registry.
 
@@ -85,13 +96,34 @@ def build_bot(
             empty syncs globally, which Discord may take up to an hour to show everywhere.
         on_chat_event: Receives `ChatGone` when a channel can no longer be reached.
         sync_on_start: Sync the slash commands in `setup_hook`; tests turn it off.
+        shard_ids: The shards this process runs (SHARD_IDS); empty runs all `shard_count`.
+        shard_count: The number of shards across every replica (SHARD_COUNT); None runs the
+            unsharded `commands.Bot`.
+
+    Raises:
+        ValueError: `shard_ids` without `shard_count`, or an id not below it.
     """
-    return PapersBot(
+    if shard_count is None:
+        if shard_ids:
+            raise ValueError("shard_ids need a shard_count")
+        return PapersBot(
+            registry,
+            categories=categories,
+            guild_ids=guild_ids,
+            on_chat_event=on_chat_event,
+            sync_on_start=sync_on_start,
+        )
+    if any(not 0 <= i < shard_count for i in shard_ids):
+        raise ValueError(f"shard ids must be from 0 to {shard_count - 1}")
+    return ShardedPapersBot(
         registry,
         categories=categories,
         guild_ids=guild_ids,
         on_chat_event=on_chat_event,
         sync_on_start=sync_on_start,
+        shard_count=shard_count,
+        # discord.py wants a list; None runs every shard.
+        shard_ids=list(shard_ids) or None,
     )
 
 

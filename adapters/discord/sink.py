@@ -30,8 +30,9 @@ class DiscordDigestSink:
       Discord adapter uses for channels deleted or servers left), or a channel that cannot hold
       messages.
     * a plain `DeliveryError` for any other 4xx: Discord refused the message itself.
-    * `RetryLater` for 5xx, a rate limit longer than discord.py would wait, or the network. A send that timed out may have arrived;
-      retrying may double it, which DESIGN.md section 6 accepts for in-flight deliveries.
+    * `RetryLater` for 5xx, a rate limit longer than discord.py would wait, or the network.
+      A send that timed out may have arrived; retrying may double it, which DESIGN.md
+      section 6 accepts for in-flight deliveries.
 
     A reply rendered as several messages is raised on the first failure, so a retry repeats the
     messages already sent rather than losing the rest.

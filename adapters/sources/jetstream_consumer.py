@@ -3,12 +3,15 @@
 `JetstreamConsumer` commits a batch of shares together with the `time_us` of its last event and
 resumes a little before that cursor after a disconnect; storage is idempotent per
 `(source, post_id, paper)`, so the replayed seconds neither lose nor double anything.
+Given `locks`, it consumes only while it holds `source:bluesky`: of several replicas one reads
+the stream and the others stand by, trying the lock again every `standby_seconds`.
 Decoding the messages is `jetstream`'s part.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -29,7 +32,8 @@ from adapters.sources.jetstream import (
     message_time,
     subscribe_url,
 )
-from core.ingest import AccountFilter, SourceStore
+from core.ingest import AccountFilter, SourceStore, previous_health
+from core.locks import LockLost, Locks
 from core.models import Mention, MentionKind, SourceHealth
 from core.ports import Batch, Clock
 
@@ -53,6 +57,7 @@ class JetstreamOptions:
     cache_size: int = 50_000  # sharing posts remembered, and as many non-sharing subjects
     health_interval: float = 60.0  # seconds between health records while all is well
     open_timeout: float = 10.0
+    standby_seconds: float = 30.0  # between tries of the lock while another replica holds it
 
 
 class _ShareCache:
@@ -129,8 +134,10 @@ class JetstreamConsumer:
         options: Batching, resumption, backoff and cache settings.
         account_filter: Whose shares count (bot accounts are blocked by DID, e.g.
             "bluesky:did:plc:..."); the polled sources get the same one.
-        sleep: Waits out the backoff; tests pass a fake.
+        sleep: Waits out the backoff and the standby; tests pass a fake.
         cursor_key: The name the cursor and health record are stored under.
+        locks: Shared with the other replicas; the stream is read only while holding
+            `source:<cursor_key>`. None reads it unconditionally (one process).
     """
 
     def __init__(
@@ -144,6 +151,7 @@ class JetstreamConsumer:
         account_filter: AccountFilter | None = None,
         sleep: Sleep = asyncio.sleep,
         cursor_key: str = SOURCE,
+        locks: Locks | None = None,
     ) -> None:
         self._url = url
         self._repo = repo
@@ -152,14 +160,51 @@ class JetstreamConsumer:
         self._filter = account_filter or AccountFilter()
         self._sleep = sleep
         self._key = cursor_key
+        self._locks = locks
         self._cache = _ShareCache(lookup, self._options.cache_size)
         self._pending = _Pending()
         self._floor_us = 0  # the stored cursor: a replayed batch must not move it back
-        self._status = SourceHealth(source=cursor_key)
+        self._status = self._recorded = SourceHealth(source=cursor_key)
         self._health_at: datetime | None = None  # when `_status` was last recorded
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume until `stop` is set; every failure is recorded, waited out and retried."""
+        """Consume until `stop` is set; every failure is recorded, waited out and retried.
+
+        With `locks`, stand by while another process holds the stream's lock.
+        """
+        if self._locks is None:
+            await self._serve(stop)
+            return
+        name, standing_by = f"source:{self._key}", False
+        while not stop.is_set():
+            try:
+                async with self._locks.hold(name) as held:
+                    if held:
+                        logger.info("jetstream: holding %s; consuming the stream", name)
+                        standing_by = False
+                        await self._serve(stop)
+            except LockLost:
+                logger.warning("jetstream: lost %s; standing by", name)
+            except Exception as exc:  # the lock's database; retried like a stream failure
+                logger.warning("jetstream: could not ask for %s: %s", name, _describe(exc))
+            else:
+                if not held and not standing_by:
+                    logger.info("jetstream: another process consumes the stream; standing by")
+                    standing_by = True
+            await self._pause(self._options.standby_seconds, stop)
+
+    async def _serve(self, stop: asyncio.Event) -> None:
+        # Carry the stored record on, so counts and failures add up across restarts.
+        self._status = self._recorded = await previous_health(self._repo, self._key)
+        try:
+            await self._run(stop)
+        finally:
+            # Successes are recorded at most once a minute: keep the last ones on the way out.
+            if self._status != self._recorded:
+                with contextlib.suppress(Exception):  # storage may be what is failing
+                    await self._save_health()
+
+    async def _run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 await self._session(stop)
@@ -296,7 +341,7 @@ class JetstreamConsumer:
             (now - self._health_at).total_seconds() >= self._options.health_interval
         )
         if recovered or due:
-            await self._repo.record_health(self._status)
+            await self._save_health()
             self._health_at = now
 
     async def _record_failure(self, exc: Exception) -> None:
@@ -304,9 +349,13 @@ class JetstreamConsumer:
             self._status, last_error=_describe(exc), last_error_at=self._clock.now()
         )
         try:
-            await self._repo.record_health(self._status)
+            await self._save_health()
         except Exception:  # storage may be what failed; the retry loop must go on regardless
             logger.warning("jetstream: could not record health", exc_info=True)
+
+    async def _save_health(self) -> None:
+        await self._repo.record_health(self._status)
+        self._recorded = self._status
 
     async def _pause(self, delay: float, stop: asyncio.Event) -> None:
         """Wait `delay` seconds, or less if `stop` is set meanwhile."""

@@ -1,5 +1,6 @@
 import asyncio
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,7 @@ from core.ingest import (
     load_account_filter,
     poll_source,
 )
+from core.locks import InProcessLocks, LockLost
 from core.models import ImportReport, Mention, SourceHealth, VoteSnapshot
 from core.ports import Batch, SourceUnavailable
 
@@ -348,3 +350,92 @@ async def test_source_runner_does_not_start_a_source_that_is_still_running():
     assert await runner.run_due() == []
     release.set()
     assert _names(await first) == ["slow"]
+
+
+# --- several processes: SourceRunner with locks -------------------------------------------------
+
+
+async def test_source_runner_skips_a_source_another_process_is_polling():
+    clock, repo, locks = FixedClock(), InMemorySourceRepository(), InProcessLocks()
+    busy, free = FakeSource("busy"), FakeSource("free")
+    runner = SourceRunner([busy, free], repo, clock, locks=locks)
+
+    async with locks.hold("source:busy"):  # the other process, polling it now
+        outcomes = await runner.run_due()
+
+    assert _names(outcomes) == ["free"]
+    assert busy.cursors_seen == []
+    assert "busy" not in repo.records  # a skip is not a failure: nothing recorded
+    assert runner.next_due("busy") is None  # tried again at the next round
+    assert not locks.held("source:free")  # released once polled
+    clock.advance(30)
+    assert _names(await runner.run_due()) == ["busy"]
+    assert repo.records["busy"].consecutive_failures == 0
+
+
+async def test_source_runner_leaves_a_source_another_process_polled_until_it_is_due():
+    clock, repo = FixedClock(), InMemorySourceRepository()
+    source = FakeSource("hn", poll_interval=600)
+    # Another process polled it 100 s ago, and failed 200 s ago before that.
+    repo.records["hn"] = SourceHealth(
+        "hn", last_success=NOW - timedelta(seconds=100), last_error_at=NOW - timedelta(seconds=200)
+    )
+    runner = SourceRunner([source], repo, clock, locks=InProcessLocks())
+
+    assert await runner.run_due() == []
+    assert runner.next_due("hn") == NOW + timedelta(seconds=500)
+    assert source.cursors_seen == []
+    clock.advance(500)
+    assert _names(await runner.run_due()) == ["hn"]
+
+
+async def test_source_runner_follows_the_backoff_another_process_recorded():
+    clock, repo = FixedClock(), InMemorySourceRepository()
+    source = FakeSource("hn", poll_interval=60)
+    repo.records["hn"] = SourceHealth("hn", last_error_at=NOW, consecutive_failures=3)
+    runner = SourceRunner([source], repo, clock, locks=InProcessLocks())
+
+    assert await runner.run_due() == []
+    assert runner.next_due("hn") == NOW + timedelta(seconds=480)
+
+
+class LosingLocks:
+    """Takes every lock, then loses it after `after` seconds, as PostgresLocks does."""
+
+    def __init__(self, after: float) -> None:
+        self.after = after
+
+    @contextlib.asynccontextmanager
+    async def hold(self, name: str) -> AsyncIterator[bool]:
+        try:
+            async with asyncio.timeout(self.after):
+                yield True
+        except TimeoutError:
+            raise LockLost(name) from None
+
+
+class BrokenLocks:
+    """The lock's database cannot be reached."""
+
+    def hold(self, name: str) -> contextlib.AbstractAsyncContextManager[bool]:
+        raise OSError("connection refused")
+
+
+async def test_source_runner_stops_a_poll_whose_lock_was_lost_and_retries_it():
+    repo = InMemorySourceRepository()
+    runner = SourceRunner([HangingSource()], repo, FixedClock(), locks=LosingLocks(0.01))
+
+    assert await asyncio.wait_for(runner.run_due(), 1) == []
+    assert "hanging" not in repo.records
+    assert runner.next_due("hanging") is None
+
+
+async def test_source_runner_skips_every_source_while_the_locks_are_unreachable(caplog):
+    repo, source = InMemorySourceRepository(), FakeSource("hn")
+    runner = SourceRunner([source], repo, FixedClock(), locks=BrokenLocks())
+
+    assert await runner.run_due() == []
+    assert source.cursors_seen == []
+    assert repo.records == {}
+    assert runner.next_due("hn") is None
+    assert "could not lock source hn" in caplog.text

@@ -6,6 +6,7 @@ import logging
 import discord
 import discord.ext.test as dpytest
 import pytest
+from discord.ext import commands
 
 from adapters.discord.app import build_bot, run_bot
 from adapters.discord.events import ChatGone
@@ -94,3 +95,25 @@ async def test_bot_runs_no_prefix_commands(bot, channel, member, monkeypatch):
     dpytest.backend.make_message("!help", member, channel)
     await dpytest.run_all_events()
     assert processed == []
+
+
+def test_build_bot_runs_the_given_shards_when_sharded():
+    bot = build_bot(
+        FakeCore().registry(), categories=no_categories, shard_ids=[0, 2], shard_count=4
+    )
+    assert isinstance(bot, commands.AutoShardedBot)
+    assert bot.shard_ids == [0, 2]
+    assert bot.shard_count == 4
+    assert bot.help_command is None  # still our bot
+    every = build_bot(FakeCore().registry(), categories=no_categories, shard_count=2)
+    assert isinstance(every, commands.AutoShardedBot)
+    assert every.shard_ids is None  # discord.py runs all shards
+
+
+def test_build_bot_is_unsharded_without_a_shard_count():
+    bot = build_bot(FakeCore().registry(), categories=no_categories)
+    assert not isinstance(bot, commands.AutoShardedBot)
+    with pytest.raises(ValueError, match="shard_count"):
+        build_bot(FakeCore().registry(), categories=no_categories, shard_ids=[0])
+    with pytest.raises(ValueError, match="from 0 to 1"):
+        build_bot(FakeCore().registry(), categories=no_categories, shard_ids=[2], shard_count=2)

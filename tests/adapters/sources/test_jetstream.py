@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 from collections import Counter
@@ -28,6 +29,7 @@ from adapters.sources.jetstream import (
 from adapters.sources.jetstream_consumer import JetstreamConsumer, JetstreamOptions
 from core.arxiv_id import ArxivRef
 from core.ingest import AccountFilter
+from core.locks import InProcessLocks
 from core.models import ImportReport, Mention, SourceHealth
 from core.ports import Batch
 
@@ -274,6 +276,74 @@ async def test_consumer_backs_off_while_the_server_refuses() -> None:
     assert repo.records[-1].last_success is None
     assert "ConnectionRefusedError" in (repo.records[-1].last_error or "")
     assert repo.commits == []
+
+
+@pytest.mark.enable_socket
+async def test_one_of_two_consumers_reads_the_stream_and_the_other_stands_by() -> None:
+    repo, server, locks = seeded_repo(), ReplayServer(), InProcessLocks()
+    options = JetstreamOptions(batch_size=50, batch_seconds=0.05, rewind_seconds=0)
+    standby: list[float] = []
+
+    async def standby_sleep(delay: float) -> None:
+        standby.append(delay)
+        await asyncio.sleep(0.01)
+
+    async with serve(server.handler, "127.0.0.1", 0) as ws_server:
+        url = f"ws://127.0.0.1:{ws_server.sockets[0].getsockname()[1]}"
+        first, second = (
+            JetstreamConsumer(url, repo, FixedClock(), repo.lookup, options, sleep=s, locks=locks)
+            for s in (asyncio.sleep, standby_sleep)
+        )
+        stop_first, stop_second = asyncio.Event(), asyncio.Event()
+        running_first = asyncio.create_task(first.run(stop_first))
+        await asyncio.wait_for(repo.caught_up.wait(), 3)
+        records = len(repo.records)
+        running_second = asyncio.create_task(second.run(stop_second))
+        await asyncio.sleep(0.1)  # several tries of the lock
+
+        assert len(server.cursors) == 1  # the second never subscribed
+        assert len(standby) > 1
+        assert set(standby) == {30.0}  # tries again every 30 s
+        assert len(repo.records) == records  # standing by is not a failure
+
+        stop_first.set()  # the first replica goes: the second takes over at its next try
+        await asyncio.wait_for(running_first, 1)
+        for _ in range(200):  # the second subscribes within a few tries
+            if len(server.cursors) == 2:
+                break
+            await asyncio.sleep(0.01)
+        stop_second.set()
+        await asyncio.wait_for(running_second, 1)
+
+    assert server.cursors == [None, LAST_TIME]  # took over from the first one's cursor
+    assert repo.shares() == EXPECTED
+
+
+class UnreachableLocks:
+    def hold(self, name: str) -> contextlib.AbstractAsyncContextManager[bool]:
+        raise OSError("connection refused")
+
+
+async def test_consumer_waits_for_the_lock_while_its_database_is_unreachable(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    repo, stop, delays = MemoryRepo(), asyncio.Event(), []
+
+    async def fake_sleep(delay: float) -> None:
+        delays.append(delay)
+        if len(delays) == 2:
+            stop.set()
+
+    consumer = JetstreamConsumer(
+        "ws://127.0.0.1:9", repo, FixedClock(), repo.lookup, sleep=fake_sleep,
+        locks=UnreachableLocks(),
+    )  # fmt: skip
+    await asyncio.wait_for(consumer.run(stop), 1)
+
+    assert delays == [30.0, 30.0]
+    assert repo.cursor_reads == []  # never connected
+    assert repo.records == []  # nor recorded anything
+    assert "could not ask for source:bluesky: OSError" in caplog.text
 
 
 # --- decoding ----------------------------------------------------------------------------------

@@ -1,0 +1,118 @@
+"""The command line as a user runs it: a real SQLite file, arXiv pointed at a closed port."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.main import main
+
+# arXiv is pointed at a closed loopback port; no other host may be reached.
+pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
+
+SHARES = [
+    {
+        "source": "x",
+        "post_id": "1",
+        "author": "ann",
+        "posted_at": "2026-11-26T10:00:00Z",
+        "kind": "post",
+        "url": "https://arxiv.org/pdf/1706.03762v7.pdf",
+    },
+    {
+        "source": "x",
+        "post_id": "2",
+        "author": "bob",
+        "posted_at": "2026-11-26T09:00:00Z",
+        "kind": "repost",
+        "url": "https://arxiv.org/abs/1706.03762",
+    },
+    {
+        "source": "bluesky",
+        "post_id": "3",
+        "author": "cy",
+        "posted_at": "2026-11-25T09:00:00Z",
+        "text": "arXiv:2401.01234 and https://huggingface.co/papers/2310.06825",
+    },
+]
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    # A closed port: arXiv is unreachable, and the CLI must still answer.
+    monkeypatch.setenv("ARXIV_API_URL", "http://127.0.0.1:9/api/query")
+    monkeypatch.setenv("ARXIV_LOOKUP_TIMEOUT", "1")
+    (tmp_path / "shares.jsonl").write_text(
+        "\n".join([*(json.dumps(s) for s in SHARES), "not json", json.dumps({"source": "x"})])
+        + "\n"
+    )
+    return tmp_path
+
+
+def test_import_reports_counts_and_skipped_lines(workdir, capsys):
+    assert main(["import", "shares.jsonl"]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip() == "imported 4 mentions of 3 papers (2 lines skipped: see above)"
+    assert "shares.jsonl: line 4: not JSON" in err
+    assert "shares.jsonl: line 5: " in err
+
+
+def test_import_twice_changes_nothing(workdir, capsys):
+    main(["import", "shares.jsonl"])
+    capsys.readouterr()
+    assert main(["import", "shares.jsonl"]) == 0
+    assert capsys.readouterr().out.startswith("imported 0 mentions of 3 papers (4 already known)")
+
+
+def test_import_of_a_missing_file_fails_clearly(workdir, capsys):
+    assert main(["import", "nope.jsonl"]) == 1
+    assert "cannot read nope.jsonl" in capsys.readouterr().err
+
+
+def test_top_and_paper_one_shots_after_import(workdir, capsys):
+    main(["import", "shares.jsonl"])
+    capsys.readouterr()
+    assert main(["top", "5", "all"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "Most shared of all time"
+    assert " 1. arXiv:1706.03762 (details pending) — 2 shares (X 2)" in out
+    assert main(["paper", "https://arxiv.org/pdf/1706.03762v7.pdf"]) == 0
+    card = capsys.readouterr().out
+    assert "Rank now: #1" in card
+    assert "arXiv could not be reached" in card
+
+
+def test_bad_arguments_exit_non_zero_with_one_line(workdir, capsys):
+    assert main(["paper", "junk"]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[0] == "That is not an arXiv id or link."
+
+
+def test_chat_answers_from_a_pipe_on_an_empty_store(workdir, capsys, monkeypatch):
+    monkeypatch.setattr(
+        sys, "stdin", __import__("io").StringIO("/top\n/new\n/paper 1706.03762\n/quit\n")
+    )
+    assert main(["chat"]) == 0
+    out = capsys.readouterr().out
+    assert "Nothing has been shared yet" in out
+    assert "No shared papers with arXiv details yet." in out
+    assert "I have nothing on 1706.03762 yet" in out
+    assert "Traceback" not in out
+
+
+def test_malformed_settings_are_listed_without_echoing_tokens(workdir, capsys, monkeypatch):
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "secret-but-malformed")
+    monkeypatch.setenv("PORT", "eighty")
+    assert main(["top"]) == 2
+    err = capsys.readouterr().err
+    assert "TELEGRAM_BOT_TOKEN is malformed" in err
+    assert "PORT must be a whole number" in err
+    assert "secret-but-malformed" not in err
+
+
+def test_db_upgrade_creates_the_schema(workdir, capsys):
+    assert main(["db", "upgrade"]) == 0
+    assert Path(workdir / "store.sqlite3").exists()
