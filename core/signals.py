@@ -158,7 +158,8 @@ def stored_scores(signals: Sequence[Signal], config: RankingConfig) -> StoredSco
     networks: list[int] = []
     for window in FIXED_WINDOWS:
         scores.append(sum(points(s, window, _UNUSED, config) for s in signals))
-        networks.append(sum(1 for s in signals if s.value(window) > 0))
+        # A source with both shares and votes (Mastodon) is one network, as in PaperStats.
+        networks.append(len({s.source for s in signals if s.value(window) > 0}))
     shares = NEG_INF
     votes = NEG_INF
     for s in signals:

@@ -8,10 +8,12 @@ to that server.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
+import asyncpg
 import pytest
 import pytest_asyncio
 from sqlalchemy import text
@@ -28,7 +30,66 @@ from core.subscriptions import SubscriptionStore
 from tests.fakes import FixedClock, InMemoryPaperRepository, InMemorySubscriptionStore
 
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def _private_database(url: str) -> tuple[str, str]:
+    """Create a database of this test run's own beside the one named, and return its URL.
+
+    Tests truncate and migrate their database; two runs sharing one (a developer's and CI's,
+    or two terminals) would deadlock and wipe each other's rows.
+    """
+    base = make_url(normalize_url(url))
+    name = f"{base.database}_run_{os.getpid()}"
+
+    async def create() -> None:
+        connection = await asyncpg.connect(
+            user=base.username,
+            password=base.password,
+            host=base.host,
+            port=base.port or 5432,
+            database=base.database,
+        )
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+
+    asyncio.run(create())
+    return base.set(database=name).render_as_string(hide_password=False), name
+
+
+def _drop_private_database(url: str, name: str) -> None:
+    base = make_url(normalize_url(url))
+
+    async def drop() -> None:
+        connection = await asyncpg.connect(
+            user=base.username,
+            password=base.password,
+            host=base.host,
+            port=base.port or 5432,
+            database=base.database,
+        )
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+    asyncio.run(drop())
+
+
+_SHARED_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+_PRIVATE_DATABASE: str | None = None
+if _SHARED_DATABASE_URL:
+    os.environ["TEST_DATABASE_URL"], _PRIVATE_DATABASE = _private_database(_SHARED_DATABASE_URL)
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Drop this run's own PostgreSQL database."""
+    if _SHARED_DATABASE_URL and _PRIVATE_DATABASE:
+        _drop_private_database(_SHARED_DATABASE_URL, _PRIVATE_DATABASE)
+
 
 RepoFactory = Callable[[RankingConfig], Awaitable[PaperRepository]]
 

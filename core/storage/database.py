@@ -58,6 +58,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # LIKE is case-insensitive by default in SQLite, not in PostgreSQL: `cs.lg` is no category.
+    cursor.execute("PRAGMA case_sensitive_like=ON")
     # A batch of shares touches thousands of index pages spread over the file: keep them cached
     # (the default is 2 MiB), and checkpoint less often, so a page rewritten by many commits is
     # copied back once (the default is every 1,000 pages).

@@ -6,10 +6,10 @@ import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select
+from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models import Discussion, Mention, Paper, PaperStats, Window
@@ -54,6 +54,28 @@ _SCORE = {
 }
 
 
+# Ties after score and networks: the newest share, then the newer paper, then the id (as
+# core.ranking.tie_key). A missing value sorts last on every database (PostgreSQL would put
+# NULL first in a descending order).
+_FLOOR_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+_LAST = func.coalesce(PaperRow.last_share_at, _FLOOR_TIME)
+_PUBLISHED = func.coalesce(PaperRow.published, _FLOOR_TIME)
+TIE_BREAKS = (
+    PaperRow.last_share_at.desc().nulls_last(),
+    PaperRow.published.desc().nulls_last(),
+    PaperRow.arxiv_id.desc(),
+)
+
+
+def _before(keys: tuple[Any, ...], values: tuple[Any, ...]) -> Any:
+    """Rows that sort strictly before `values` in descending order of `keys`."""
+    head, *rest = keys
+    first, *others = values
+    if not rest:
+        return head > first
+    return or_(head > first, and_(head == first, _before(tuple(rest), tuple(others))))
+
+
 class QueryMixin(TrendingMixin):
     """Queries that read stored scores; never a scan of all mentions."""
 
@@ -90,12 +112,7 @@ class QueryMixin(TrendingMixin):
             else:
                 score, networks = _SCORE[query.window]
                 stmt = filtered(select(PaperRow.arxiv_id).where(score > 0), query)
-                stmt = stmt.order_by(
-                    score.desc(),
-                    networks.desc(),
-                    PaperRow.last_share_at.desc(),
-                    PaperRow.published.desc(),
-                )
+                stmt = stmt.order_by(score.desc(), networks.desc(), *TIE_BREAKS)
                 rows = await session.execute(stmt.limit(query.limit).offset(query.offset))
                 ids = list(rows.scalars())
             return await self._stats(session, ids, query.window, now)
@@ -177,17 +194,15 @@ class QueryMixin(TrendingMixin):
             if window == "trending":
                 return await self._trending_rank(session, arxiv_id, now)
             score, networks = _SCORE[window]
+            keys = (score, networks, _LAST, _PUBLISHED, PaperRow.arxiv_id)
             row = (
-                await session.execute(
-                    select(score, networks, PaperRow.last_share_at).where(
-                        PaperRow.arxiv_id == arxiv_id
-                    )
-                )
+                await session.execute(select(*keys).where(PaperRow.arxiv_id == arxiv_id))
             ).first()
             if row is None or row[0] <= 0:
                 return None
-            better = or_(score > row[0], (score == row[0]) & (networks > row[1]))
-            ahead = await session.execute(select(func.count()).select_from(PaperRow).where(better))
+            ahead = await session.execute(
+                select(func.count()).select_from(PaperRow).where(_before(keys, tuple(row)))
+            )
             return int(ahead.scalar_one()) + 1
 
     async def daily_shares(self, arxiv_id: str, first: datetime, days: int) -> list[int]:
@@ -212,21 +227,35 @@ class QueryMixin(TrendingMixin):
 
     async def top_posts(self, arxiv_id: str, limit: int) -> list[Mention]:
         """Return the paper's most engaging shares, then the earliest, one per account."""
+        posts: list[Mention] = []
+        seen: set[tuple[str, str]] = set()
+        page = max(limit * 5, 20)
         async with self._factory() as session:
-            rows = await session.execute(
-                select(MentionRow)
-                .where(MentionRow.arxiv_id == arxiv_id)
-                .order_by(MentionRow.engagement.desc(), MentionRow.posted_at)
-                .limit(limit * 5)
-            )
-            posts: list[Mention] = []
-            seen: set[tuple[str, str]] = set()
-            for r in rows.scalars():
-                if (r.source, r.author) in seen:
-                    continue
-                seen.add((r.source, r.author))
-                posts.append(_mention(r))
-            return posts[:limit]
+            # Pages until `limit` accounts are found: one prolific account cannot crowd out
+            # the rest, and a popular paper's thousands of shares are not all read.
+            for offset in range(0, 1_000_000, page):
+                rows = (
+                    (
+                        await session.execute(
+                            select(MentionRow)
+                            .where(MentionRow.arxiv_id == arxiv_id)
+                            .order_by(
+                                MentionRow.engagement.desc(), MentionRow.posted_at, MentionRow.id
+                            )
+                            .limit(page)
+                            .offset(offset)
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+                for r in rows:
+                    if (r.source, r.author) not in seen:
+                        seen.add((r.source, r.author))
+                        posts.append(_mention(r))
+                if len(posts) >= limit or len(rows) < page:
+                    break
+        return posts[:limit]
 
     async def discussions(self, arxiv_id: str, limit: int) -> list[Discussion]:
         """Return aggregator items about the paper, most voted first."""
@@ -287,7 +316,7 @@ class QueryMixin(TrendingMixin):
             await self._fresh(session, now)
             stmt = filtered(select(PaperRow.arxiv_id), TopQuery(words=tuple(words)))
             rows = await session.execute(
-                stmt.order_by(PaperRow.score_all.desc(), PaperRow.published.desc()).limit(limit)
+                stmt.order_by(PaperRow.score_all.desc(), *TIE_BREAKS).limit(limit)
             )
             return await self._stats(session, list(rows.scalars()), "all", now)
 

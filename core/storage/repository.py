@@ -96,7 +96,16 @@ class SqlPaperRepository(QueryMixin):
             gone.extend(result.all())
         for arxiv_id, source, author in set(map(tuple, gone)):
             await self._refold_sharer(session, arxiv_id, source, author)
-        await refresh_papers(session, {g[0] for g in gone}, self._clock.now(), self._config)
+        papers = {g[0] for g in gone}
+        for arxiv_id in papers:
+            # The newest share may be the one deleted: take it again from what remains.
+            newest = select(func.max(SharerRow.last_at)).where(SharerRow.arxiv_id == arxiv_id)
+            await session.execute(
+                update(PaperRow)
+                .where(PaperRow.arxiv_id == arxiv_id)
+                .values(last_share_at=newest.scalar_subquery())
+            )
+        await refresh_papers(session, papers, self._clock.now(), self._config)
         return len(gone)
 
     async def _refold_sharer(

@@ -189,13 +189,6 @@ async def test_remove_mentions_keeps_a_sharer_who_posted_again(repo: PaperReposi
 async def test_remove_mentions_moves_the_newest_share_back(
     repo: PaperRepository, store: str, request: pytest.FixtureRequest
 ) -> None:
-    xfail_on(
-        request,
-        store,
-        ("sqlite", "postgres"),
-        "remove_mentions() refolds sharers but never lowers papers.last_share_at, so a deleted "
-        "post still counts as the paper's newest share (tie-break and PaperStats.last_share_at)",
-    )
     await repo.add_mentions(
         [
             share(A, "alice", post_id="p1", at=hours_ago(10)),

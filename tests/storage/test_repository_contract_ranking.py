@@ -66,13 +66,6 @@ async def test_top_breaks_a_tie_by_the_newer_paper(repo: PaperRepository) -> Non
 async def test_top_ranks_a_shared_paper_above_a_voted_one_on_a_tie(
     repo: PaperRepository, store: str, request: pytest.FixtureRequest
 ) -> None:
-    xfail_on(
-        request,
-        store,
-        ("postgres",),
-        "top() orders fixed windows by last_share_at DESC, which PostgreSQL sorts NULLS FIRST: "
-        "a paper with no share beats a tie with a shared one (rank_papers counts None as oldest)",
-    )
     await repo.add_snapshots([votes(A, 1)])
     await repo.add_mentions([share(B, "bob", at=hours_ago(10))])
 
@@ -82,13 +75,6 @@ async def test_top_ranks_a_shared_paper_above_a_voted_one_on_a_tie(
 async def test_top_ranks_a_dated_paper_above_an_undated_one_on_a_tie(
     repo: PaperRepository, store: str, request: pytest.FixtureRequest
 ) -> None:
-    xfail_on(
-        request,
-        store,
-        ("postgres",),
-        "top() orders fixed windows by published DESC, which PostgreSQL sorts NULLS FIRST: "
-        "a paper without metadata beats a tie with a dated one",
-    )
     await repo.save_papers([described(B, published=day(1))])
     await repo.add_mentions([share(A, "alice", post_id="p1"), share(B, "alice", post_id="p1")])
 
@@ -98,13 +84,6 @@ async def test_top_ranks_a_dated_paper_above_an_undated_one_on_a_tie(
 async def test_top_counts_shares_and_votes_of_one_source_as_one_network(
     repo: PaperRepository, store: str, request: pytest.FixtureRequest
 ) -> None:
-    xfail_on(
-        request,
-        store,
-        SQL_STORES,
-        "stored networks_<window> counts signals, so Mastodon shares plus Mastodon votes count "
-        "as two networks, while PaperStats.networks (and rank_papers) merge them into one",
-    )
     await repo.add_mentions(
         [share(A, "alice", source="mastodon", at=hours_ago(1)), share(B, "bob", at=hours_ago(5))]
     )
@@ -155,13 +134,6 @@ async def test_top_filters_by_an_archive_alone(repo: PaperRepository) -> None:
 async def test_top_category_filter_is_case_sensitive(
     repo: PaperRepository, store: str, request: pytest.FixtureRequest
 ) -> None:
-    xfail_on(
-        request,
-        store,
-        ("sqlite",),
-        "the category filter is a LIKE, which SQLite compares case-insensitively for ASCII: "
-        "`cs.lg` matches cs.LG on SQLite but on neither PostgreSQL nor the fake",
-    )
     await _three_categorised_papers(repo)
 
     assert await ids(repo, category="CS.LG") == []
@@ -241,13 +213,6 @@ async def test_rank_of_is_none_for_a_paper_without_signal(repo: PaperRepository)
 async def test_rank_of_follows_the_tie_breaks_of_top(
     repo: PaperRepository, store: str, request: pytest.FixtureRequest
 ) -> None:
-    xfail_on(
-        request,
-        store,
-        SQL_STORES,
-        "rank_of() in a fixed window counts only papers with a higher score or more networks, "
-        "so papers tied on both share one rank although top() lists them one after the other",
-    )
     await repo.add_mentions([share(A, "alice", at=hours_ago(5)), share(B, "bob")])
 
     assert await ids(repo, "week") == [B, A]
