@@ -337,6 +337,7 @@ async def fan_out(
     out.dispatch_s, out.dispatch_cpu_s = time.perf_counter() - t0, time.process_time() - c0
 
     t0, c0 = time.perf_counter(), time.process_time()
+    builder = DigestBuilder(papers, datetime.now(UTC))  # one per sending run, as bot/digests.py
     while True:
         if args.time_limit and time.perf_counter() - t0 > args.time_limit:
             out.timed_out = True
@@ -349,6 +350,7 @@ async def fan_out(
                 datetime.now(UTC),
                 batch=args.batch,
                 concurrency=args.concurrency,
+                builder=builder,
             )
         except Exception as exc:  # the job logs it and runs again; its claims wait for the lease
             out.errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}")

@@ -8,6 +8,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
+from aiolimiter import AsyncLimiter
 from telegram.constants import FloodLimit
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import AIORateLimiter
@@ -49,6 +50,11 @@ class RetryingRateLimiter(AIORateLimiter):
         )
         self._network_retries = network_retries
         self._backoff = backoff
+        if overall_max_rate > 0:
+            # PTB's bucket holds a whole second of messages, so after any pause it lets twice
+            # the rate through within one second, and Telegram answers 429. Spacing every
+            # message evenly keeps any one-second window within the rate.
+            self._base_limiter = AsyncLimiter(1, 1 / overall_max_rate)
 
     async def process_request(
         self,
