@@ -85,5 +85,8 @@ def test_build_application_paces_with_the_configured_limits(overall, group):
     assert isinstance(limiter, RetryingRateLimiter)
     # AIORateLimiter keeps its limits in private attributes only.
     assert limiter._base_limiter is not None
-    assert limiter._base_limiter.max_rate == overall
+    base = limiter._base_limiter
+    # Evenly spaced: one message per 1/rate seconds, never a second's worth at once.
+    assert base.max_rate == 1
+    assert base.max_rate / base.time_period == pytest.approx(overall)
     assert limiter._group_max_rate == group
