@@ -56,7 +56,9 @@ def _private_database(url: str) -> tuple[str, str]:
             await connection.close()
 
     asyncio.run(create())
-    return base.set(database=name).render_as_string(hide_password=False), name
+    # Keep the URL's own scheme: some tests hand it to asyncpg, which takes no "+driver".
+    private = make_url(url).set(database=name)
+    return private.render_as_string(hide_password=False), name
 
 
 def _drop_private_database(url: str, name: str) -> None:
