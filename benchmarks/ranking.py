@@ -420,8 +420,7 @@ async def latencies(repo: SqlPaperRepository, data: Dataset, seed: int) -> dict[
     out["top_trending"] = [await timed(lambda: repo.top(trending, now)) for _ in range(QUERIES)]
     out["top_week"] = [await timed(lambda: repo.top(week, now)) for _ in range(QUERIES)]
     out["paper"] = [
-        await timed(lambda pid=pid: paper_card(repo, pid, now))  # type: ignore[misc]
-        for pid in picks[:QUERIES]
+        await timed(lambda pid=pid: paper_card(repo, pid, now)) for pid in picks[:QUERIES]
     ]
     return out
 
