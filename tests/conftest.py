@@ -32,52 +32,38 @@ from tests.fakes import FixedClock, InMemoryPaperRepository, InMemorySubscriptio
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
+def _run_admin(url: str, *statements: str) -> None:
+    """Run statements on the database `url` names, outside any transaction (CREATE DATABASE)."""
+    base = make_url(normalize_url(url))
+
+    async def run() -> None:
+        connection = await asyncpg.connect(
+            user=base.username,
+            password=base.password,
+            host=base.host,
+            port=base.port or 5432,
+            database=base.database,
+        )
+        try:
+            for statement in statements:
+                await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
+
+
 def _private_database(url: str) -> tuple[str, str]:
     """Create a database of this test run's own beside the one named, and return its URL.
 
     Tests truncate and migrate their database; two runs sharing one (a developer's and CI's,
     or two terminals) would deadlock and wipe each other's rows.
     """
-    base = make_url(normalize_url(url))
-    name = f"{base.database}_run_{os.getpid()}"
-
-    async def create() -> None:
-        connection = await asyncpg.connect(
-            user=base.username,
-            password=base.password,
-            host=base.host,
-            port=base.port or 5432,
-            database=base.database,
-        )
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await connection.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await connection.close()
-
-    asyncio.run(create())
+    name = f"{make_url(normalize_url(url)).database}_run_{os.getpid()}"
+    _run_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
     # Keep the URL's own scheme: some tests hand it to asyncpg, which takes no "+driver".
     private = make_url(url).set(database=name)
     return private.render_as_string(hide_password=False), name
-
-
-def _drop_private_database(url: str, name: str) -> None:
-    base = make_url(normalize_url(url))
-
-    async def drop() -> None:
-        connection = await asyncpg.connect(
-            user=base.username,
-            password=base.password,
-            host=base.host,
-            port=base.port or 5432,
-            database=base.database,
-        )
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()
-
-    asyncio.run(drop())
 
 
 _SHARED_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -90,7 +76,9 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Drop this run's own PostgreSQL database."""
     if _SHARED_DATABASE_URL and _PRIVATE_DATABASE:
-        _drop_private_database(_SHARED_DATABASE_URL, _PRIVATE_DATABASE)
+        _run_admin(
+            _SHARED_DATABASE_URL, f'DROP DATABASE IF EXISTS "{_PRIVATE_DATABASE}" WITH (FORCE)'
+        )
 
 
 RepoFactory = Callable[[RankingConfig], Awaitable[PaperRepository]]
