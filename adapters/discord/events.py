@@ -1,7 +1,7 @@
 """What the Discord adapter tells core about chats, beyond replies to commands.
 
-The lead plans to move these values into core; until then the composition root passes an
-`on_chat_event` callback to `build_bot` and forwards the events to the subscription store.
+The composition root passes an `on_chat_event` callback to `build_bot` and forwards the events
+to the subscription store (bot/digests.py).
 """
 
 from __future__ import annotations

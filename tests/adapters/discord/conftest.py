@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 # Triaged: discord.py 2.7 imports the stdlib `audioop` for voice, which Python 3.11 flags as
-# deprecated at import time (before any test mark applies). The lead's pyproject line:
-#   "ignore:'audioop' is deprecated and slated for removal:DeprecationWarning"
+# deprecated at import time, before pyproject's filterwarnings line for it applies here.
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
     import discord

@@ -1,6 +1,6 @@
 """Drive app commands, autocomplete and button clicks on top of dpytest 0.7.0.
 
-Adapted from shared/peers/discord/slash_helper.py. Members are not cached without the members
+Members are not cached without the members
 intent, so the member and its permissions in the channel are given explicitly. dpytest knows no
 interactions: fake INTERACTION_CREATE payloads go to `parse_interaction_create`, and the
 webhook adapter that interaction responses go through is swapped for a recorder.

@@ -1,4 +1,4 @@
-"""A test-side client for the Telegram Bot API emulator (see /work/shared/peers/README.md)."""
+"""A test-side client for the Telegram Bot API emulator (tests/peers/telegram-emulator.sh)."""
 
 from __future__ import annotations
 
