@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import MutableMapping
 
 from bot.wiring import Engine
 from core.delivery import DigestSink
-from core.digest import DigestBuilder, dispatch_due_digests, send_pending_deliveries
-from core.models import ChatRef
+from core.digest import (
+    DigestBuilder,
+    SendReport,
+    dispatch_due_digests,
+    send_pending_deliveries,
+)
+from core.events import ChatEvent, OnChatEvent, apply_chat_event
 from core.scheduling import Job
 
 logger = logging.getLogger(__name__)
@@ -44,7 +49,7 @@ def digest_jobs(engine: Engine, sinks: MutableMapping[str, DigestSink]) -> list[
                     report.failed,
                     report.retried,
                 )
-            if report == type(report)():
+            if report == SendReport():
                 break
 
     return [
@@ -53,19 +58,10 @@ def digest_jobs(engine: Engine, sinks: MutableMapping[str, DigestSink]) -> list[
     ]
 
 
-def chat_event_handler(engine: Engine) -> Callable[[object], Awaitable[None]]:
-    """Turn the adapters' chat events into subscription changes."""
+def chat_event_handler(engine: Engine) -> OnChatEvent:
+    """The adapters' `on_chat_event`: chat events change the chat's subscription."""
 
-    async def handle(event: object) -> None:
-        old = getattr(event, "old", None)
-        new = getattr(event, "new", None)
-        chat = getattr(event, "chat", None)
-        if isinstance(old, ChatRef) and isinstance(new, ChatRef):
-            logger.info("chat %s moved to %s", old.chat_id, new.chat_id)
-            await engine.subscriptions.move(old, new)
-        elif isinstance(chat, ChatRef):
-            reason = str(getattr(event, "reason", "gone"))
-            logger.info("chat %s:%s is gone (%s)", chat.platform, chat.chat_id, reason)
-            await engine.subscriptions.deactivate(chat, reason)
+    async def handle(event: ChatEvent) -> None:
+        await apply_chat_event(engine.subscriptions, event)
 
     return handle

@@ -6,14 +6,14 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
 from adapters.sources.jetstream_consumer import JetstreamConsumer
 from bot.digests import chat_event_handler, digest_jobs
 from bot.sources import Sources
 from bot.wiring import Engine
 from core.delivery import DigestSink
+from core.events import OnChatEvent
 from core.ingest import SourceRunner
 from core.scheduling import Job, Scheduler
 
@@ -21,7 +21,6 @@ logger = logging.getLogger(__name__)
 METADATA_SECONDS = 60.0
 POLL_SECONDS = 30.0
 SHUTDOWN_SECONDS = 9.0  # within the 10 s we promise; in-flight digests get most of it
-ChatEvents = Callable[[Any], Awaitable[None]]
 
 
 async def run(engine: Engine, sources: Sources, stop: asyncio.Event | None = None) -> int:
@@ -95,7 +94,7 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _telegram(engine: Engine, on_chat_event: ChatEvents) -> AsyncIterator[DigestSink]:
+async def _telegram(engine: Engine, on_chat_event: OnChatEvent) -> AsyncIterator[DigestSink]:
     from adapters.telegram.app import build_application, start, stop
     from adapters.telegram.logs import install_redaction
     from adapters.telegram.sink import TelegramDigestSink
@@ -128,7 +127,7 @@ async def _telegram(engine: Engine, on_chat_event: ChatEvents) -> AsyncIterator[
 
 @contextlib.asynccontextmanager
 async def _discord(
-    engine: Engine, stop: asyncio.Event, on_chat_event: ChatEvents
+    engine: Engine, stop: asyncio.Event, on_chat_event: OnChatEvent
 ) -> AsyncIterator[DigestSink]:
     from adapters.discord.app import build_bot, run_bot
     from adapters.discord.sink import DiscordDigestSink

@@ -101,11 +101,6 @@ class DigestBuilder:
             footer=await self.footer(),
         )
 
-    @property
-    def built(self) -> int:
-        """How many distinct digests were built."""
-        return len(self._cache)
-
     async def _candidates(self, sub: Subscription) -> list[PaperStats]:
         queries = [TopQuery("trending", self._depth, 0, c, sub.words) for c in sub.categories]
         found: dict[str, PaperStats] = {}

@@ -186,11 +186,6 @@ def stored_scores(signals: Sequence[Signal], config: RankingConfig) -> StoredSco
 _UNUSED = datetime.min  # fixed windows do not decay, so `now` is not read
 
 
-def trending_score(signals: Sequence[Signal], now: datetime, config: RankingConfig) -> float:
-    """Return the exact trending score of one paper at `now`."""
-    return sum(points(s, "trending", now, config) for s in signals)
-
-
 def trending_bound(
     trend_shares: float,
     trend_votes: float,

@@ -9,7 +9,7 @@ import discord
 from discord.utils import MISSING
 
 from adapters.discord.buttons import build_view
-from adapters.discord.events import ChatEventCallback, ChatGone, GoneReason
+from adapters.discord.events import ChatEventCallback, ChatGone
 from adapters.discord.render import render_reply
 from core import delivery
 from core.models import ChatRef, Platform
@@ -100,10 +100,10 @@ class DiscordDigestSink:
                 await self._on_chat_event(event)
             except Exception:  # the sender deactivates the chat anyway, from the raised error
                 logger.exception("on_chat_event failed for %s", event)
-        return delivery.ChatGone(_REASONS[event.reason])
+        return delivery.ChatGone(_REASONS.get(event.reason, event.reason))
 
 
-_REASONS: dict[GoneReason, str] = {
+_REASONS: dict[str, str] = {
     "forbidden": "forbidden",
     "not_found": "not found",
     "channel_deleted": "channel deleted",

@@ -1,43 +1,22 @@
 """Chat lifecycle events Telegram tells us about, handed to the engine (digests act on them).
 
-These are plain frozen values so that core can own them later without touching the adapter's
-callers: `ChatGone` deactivates a chat's subscription, `ChatMoved` re-keys it.
+The events are core's (core/events.py): `ChatGone` deactivates a chat's subscription,
+`ChatMoved` re-keys it. This module decides which Telegram errors and updates mean which.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Literal
 
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 
+from core.events import ChatEvent, ChatGone, ChatMoved, OnChatEvent
 from core.models import ChatRef
 
 logger = logging.getLogger(__name__)
 
 GoneReason = Literal["blocked", "kicked", "left", "deactivated", "deleted", "forbidden"]
-
-
-@dataclass(frozen=True, slots=True)
-class ChatGone:
-    """The bot can no longer write to `chat`: blocked, removed, or the chat was deleted."""
-
-    chat: ChatRef
-    reason: GoneReason
-
-
-@dataclass(frozen=True, slots=True)
-class ChatMoved:
-    """A group became a supergroup; everything kept for `old` now belongs to `new`."""
-
-    old: ChatRef
-    new: ChatRef
-
-
-ChatEvent = ChatGone | ChatMoved
-OnChatEvent = Callable[[ChatEvent], Awaitable[None]]
 
 
 def telegram_chat(chat_id: int | str) -> ChatRef:
@@ -85,3 +64,6 @@ async def report(on_chat_event: OnChatEvent | None, event: ChatEvent) -> None:
         await on_chat_event(event)
     except Exception:
         logger.exception("on_chat_event failed for %s", event)
+
+
+__all__ = ["ChatEvent", "ChatGone", "ChatMoved", "GoneReason", "OnChatEvent"]
