@@ -39,11 +39,8 @@ from core.storage.database import create_engine, normalize_url, session_factory,
 from core.storage.repository import SqlPaperRepository
 from core.storage.subscription_repository import SqlSubscriptionStore
 from core.subscriptions import Subscription
-from tests.adapters.telegram.conftest import emulator_url
 from tests.bot.servers import closed_port
 from tests.fakes import FixedClock
-
-__all__ = ["emulator_url"]  # the session's emulator fixture, shared with tests/adapters/telegram
 
 pytestmark = [
     pytest.mark.enable_socket,

@@ -17,13 +17,11 @@ from core.digest import dispatch_due_digests, send_pending_deliveries
 from core.metadata import MetadataService
 from core.models import Mention, Paper
 from core.ranking import RankingConfig
-from tests.adapters.telegram.conftest import emulator_url
 from tests.adapters.telegram.emulator import Emulator
 from tests.adapters.telegram.updates import ADMIN, GROUP, USER
 from tests.fakes import FixedClock, InMemoryPaperRepository, InMemorySubscriptionStore
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.emulator]
-__all__ = ["emulator_url"]  # the session's emulator fixture, shared with tests/adapters/telegram
 
 # 06:00 UTC on a winter Thursday: 07:00 in Berlin, half an hour before the digest.
 MORNING = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
