@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -76,6 +77,9 @@ def _before(keys: tuple[Any, ...], values: tuple[Any, ...]) -> Any:
     return or_(head > first, and_(head == first, _before(tuple(rest), tuple(others))))
 
 
+CATEGORIES_TTL = 300.0  # seconds
+
+
 class QueryMixin(TrendingMixin):
     """Queries that read stored scores; never a scan of all mentions."""
 
@@ -84,6 +88,7 @@ class QueryMixin(TrendingMixin):
     _clock: Clock
     _checked_at: datetime | None
     _refresh_lock: asyncio.Lock
+    _categories: tuple[float, list[str]] | None
     _vote_sources: frozenset[str] | None
 
     async def _fresh(self, session: AsyncSession, now: datetime) -> None:
@@ -321,7 +326,15 @@ class QueryMixin(TrendingMixin):
             return await self._stats(session, list(rows.scalars()), "all", now)
 
     async def categories(self) -> list[str]:
-        """Return the primary categories of tracked papers, most common first."""
+        """Return the categories of tracked papers, most common first.
+
+        Discord asks on every keystroke of a category option: the answer is counted over up
+        to 20,000 papers at most once every few minutes.
+        """
+        now = time.monotonic()
+        cached = self._categories
+        if cached is not None and now - cached[0] < CATEGORIES_TTL:
+            return list(cached[1])
         async with self._factory() as session:
             rows = await session.execute(
                 select(PaperRow.categories).where(PaperRow.categories.is_not(None)).limit(20000)
@@ -330,7 +343,9 @@ class QueryMixin(TrendingMixin):
             for (cats,) in rows:
                 for c in (cats or "").split():
                     counts[c] += 1
-            return sorted(counts, key=lambda c: (-counts[c], c))
+        ranked = sorted(counts, key=lambda c: (-counts[c], c))
+        self._categories = (now, ranked)
+        return list(ranked)
 
 
 def _mention(r: MentionRow) -> Mention:

@@ -48,6 +48,7 @@ class SqlPaperRepository(QueryMixin):
         self._clock = clock
         self._checked_at: datetime | None = None
         self._refresh_lock = asyncio.Lock()
+        self._categories: tuple[float, list[str]] | None = None
         self._vote_sources: frozenset[str] | None = None
 
     async def add_mentions(self, mentions: Sequence[Mention]) -> ImportReport:
