@@ -57,6 +57,18 @@ class NewDelivery:
     status: Literal["pending", "missed"]
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of a claimed delivery, to be recorded with `SubscriptionStore.finish_many`."""
+
+    delivery_id: int
+    status: DeliveryStatus
+    at: datetime
+    message_id: str | None = None
+    error: str | None = None
+    papers: tuple[str, ...] = ()  # what the chat was sent, for the no-repeat window
+
+
 class SubscriptionStore(Protocol):
     """Subscriptions, deliveries and what each chat was sent."""
 
@@ -116,12 +128,29 @@ class SubscriptionStore(Protocol):
         """Record a delivery's outcome and the papers it sent."""
         ...
 
+    async def finish_many(self, outcomes: Sequence[Outcome]) -> None:
+        """Record the outcomes of many deliveries, and the papers they sent, all or none.
+
+        The sender records outcomes in batches: a transaction a delivery would cost more than
+        the send. An outcome for a delivery that no longer exists is ignored.
+        """
+        ...
+
     async def retry(self, delivery_id: int, not_before: datetime, error: str) -> None:
         """Put a claimed delivery back to pending, to be sent after `not_before`."""
         ...
 
     async def recently_sent(self, chat: ChatRef, since: datetime) -> set[str]:
         """Return the papers sent to the chat since `since`."""
+        ...
+
+    async def recently_sent_to(
+        self, chats: Collection[ChatRef], since: datetime
+    ) -> dict[ChatRef, set[str]]:
+        """Return the papers each of `chats` was sent since `since`, in one read.
+
+        Every chat asked about is a key, with an empty set when it was sent nothing.
+        """
         ...
 
     async def last_delivery(self, chat: ChatRef) -> Delivery | None:

@@ -31,7 +31,7 @@ from core.ports import Batch, Clock, TopQuery
 from core.ranking import RankingConfig, rank_papers, tie_key
 from core.replies import Reply
 from core.signals import Signal, Snapshot, paper_stats, share_signal, vote_signal
-from core.subscriptions import Delivery, DeliveryStatus, NewDelivery, Subscription
+from core.subscriptions import Delivery, DeliveryStatus, NewDelivery, Outcome, Subscription
 
 UNKNOWN_RETRY = timedelta(days=1)
 TRENDING_RANK_DEPTH = 200
@@ -473,14 +473,20 @@ class InMemorySubscriptionStore:
         error: str | None = None,
         papers: Sequence[str] = (),
     ) -> None:
-        row = self._rows.get(delivery_id)
-        if row is None:
-            return
-        row.status, row.message_id, row.error = status, message_id, error
-        row.finished_at = _utc(now)
-        sent = self._sent.setdefault(row.chat, {})
-        for arxiv_id in papers:
-            sent[arxiv_id] = _utc(now)
+        await self.finish_many(
+            [Outcome(delivery_id, status, now, message_id, error, tuple(papers))]
+        )
+
+    async def finish_many(self, outcomes: Sequence[Outcome]) -> None:
+        for outcome in outcomes:
+            row = self._rows.get(outcome.delivery_id)
+            if row is None:
+                continue
+            row.status, row.error = outcome.status, outcome.error
+            row.message_id, row.finished_at = outcome.message_id, _utc(outcome.at)
+            sent = self._sent.setdefault(row.chat, {})
+            for arxiv_id in outcome.papers:
+                sent[arxiv_id] = _utc(outcome.at)
 
     async def retry(self, delivery_id: int, not_before: datetime, error: str) -> None:
         row = self._rows.get(delivery_id)
@@ -490,6 +496,11 @@ class InMemorySubscriptionStore:
 
     async def recently_sent(self, chat: ChatRef, since: datetime) -> set[str]:
         return {p for p, at in self._sent.get(chat, {}).items() if at >= since}
+
+    async def recently_sent_to(
+        self, chats: Collection[ChatRef], since: datetime
+    ) -> dict[ChatRef, set[str]]:
+        return {chat: await self.recently_sent(chat, since) for chat in chats}
 
     async def last_delivery(self, chat: ChatRef) -> Delivery | None:
         rows = [r for r in self._rows.values() if r.chat == chat]

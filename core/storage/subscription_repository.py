@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections import defaultdict
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime, time, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models import ChatRef, Platform
 from core.storage.subscription_tables import DeliveryRow, SentPaperRow, SubscriptionRow
-from core.storage.upsert import insert_for, is_postgres
-from core.subscriptions import Delivery, DeliveryStatus, NewDelivery, Subscription
+from core.storage.upsert import execute_many, insert_for, is_postgres
+from core.subscriptions import Delivery, DeliveryStatus, NewDelivery, Outcome, Subscription
+
+T = TypeVar("T")
+
+IN_CHUNK = 500  # values a `col IN (...)`, well under SQLite's bound-parameter limit
+
+_deliveries = cast(Table, DeliveryRow.__table__)
+# One statement for a whole batch of outcomes, run as an executemany.
+_RECORD_OUTCOME = (
+    update(_deliveries)
+    .where(_deliveries.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        message_id=bindparam("b_message_id"),
+        error=bindparam("b_error"),
+        finished_at=bindparam("b_finished_at"),
+    )
+)
 
 
 class SqlSubscriptionStore:
@@ -159,27 +177,53 @@ class SqlSubscriptionStore:
         papers: Sequence[str] = (),
     ) -> None:
         """Record the outcome and, in the same transaction, the papers the chat got."""
+        await self.finish_many(
+            [Outcome(delivery_id, status, now, message_id, error, tuple(papers))]
+        )
+
+    async def finish_many(self, outcomes: Sequence[Outcome]) -> None:
+        """Record outcomes and the papers each chat got: three statements, one transaction."""
+        if not outcomes:
+            return
         async with self._factory() as session, session.begin():
-            row = await session.get(DeliveryRow, delivery_id)
-            if row is None:
-                return
-            row.status, row.message_id, row.error, row.finished_at = status, message_id, error, now
-            if papers:
-                values = [
+            # The chat comes from the row, not the claim: a group that moved since has its new id.
+            chats: dict[int, tuple[str, str]] = {}
+            for part in _chunks([o.delivery_id for o in outcomes], IN_CHUNK):
+                rows = await session.execute(
+                    select(DeliveryRow.id, DeliveryRow.platform, DeliveryRow.chat_id).where(
+                        DeliveryRow.id.in_(part)
+                    )
+                )
+                chats.update((i, (platform, chat_id)) for i, platform, chat_id in rows)
+            found = [o for o in outcomes if o.delivery_id in chats]
+            await execute_many(
+                session,
+                _RECORD_OUTCOME,
+                [
                     {
-                        "platform": row.platform,
-                        "chat_id": row.chat_id,
-                        "arxiv_id": p,
-                        "sent_at": now,
+                        "b_id": o.delivery_id,
+                        "b_status": o.status,
+                        "b_message_id": o.message_id,
+                        "b_error": o.error,
+                        "b_finished_at": o.at,
                     }
-                    for p in papers
-                ]
+                    for o in found
+                ],
+            )
+            # One row a chat and paper: PostgreSQL refuses to upsert a row twice in a statement.
+            # The later outcome wins, as it would recorded on its own after the earlier one.
+            sent = {(*chats[o.delivery_id], paper): o.at for o in found for paper in o.papers}
+            if sent:
                 stmt = insert_for(session, SentPaperRow)
                 stmt = stmt.on_conflict_do_update(
                     index_elements=["platform", "chat_id", "arxiv_id"],
                     set_={"sent_at": stmt.excluded.sent_at},
                 )
-                await session.execute(stmt, values)
+                values = [
+                    {"platform": p, "chat_id": c, "arxiv_id": a, "sent_at": at}
+                    for (p, c, a), at in sent.items()
+                ]
+                await execute_many(session, stmt, values)
 
     async def retry(self, delivery_id: int, not_before: datetime, error: str) -> None:
         """Put a claimed delivery back in the queue."""
@@ -192,13 +236,29 @@ class SqlSubscriptionStore:
 
     async def recently_sent(self, chat: ChatRef, since: datetime) -> set[str]:
         """Papers the chat got since `since`."""
+        return (await self.recently_sent_to([chat], since))[chat]
+
+    async def recently_sent_to(
+        self, chats: Collection[ChatRef], since: datetime
+    ) -> dict[ChatRef, set[str]]:
+        """Papers each chat got since `since`: one query a platform and few hundred chats."""
+        found: dict[ChatRef, set[str]] = {chat: set() for chat in chats}
+        by_platform: dict[Platform, list[str]] = defaultdict(list)
+        for chat in found:
+            by_platform[chat.platform].append(chat.chat_id)
         async with self._factory() as session:
-            rows = await session.execute(
-                select(SentPaperRow.arxiv_id).where(
-                    *_is_chat(SentPaperRow, chat), SentPaperRow.sent_at >= since
-                )
-            )
-            return set(rows.scalars())
+            for platform, ids in by_platform.items():
+                for part in _chunks(ids, IN_CHUNK):
+                    rows = await session.execute(
+                        select(SentPaperRow.chat_id, SentPaperRow.arxiv_id).where(
+                            SentPaperRow.platform == platform,
+                            SentPaperRow.chat_id.in_(part),
+                            SentPaperRow.sent_at >= since,
+                        )
+                    )
+                    for chat_id, arxiv_id in rows:
+                        found[ChatRef(platform, chat_id)].add(arxiv_id)
+        return found
 
     async def last_delivery(self, chat: ChatRef) -> Delivery | None:
         """The chat's latest delivery, with its subscription as it is now."""
@@ -218,6 +278,11 @@ class SqlSubscriptionStore:
             )
             found = sub.scalar_one_or_none()
             return _delivery(row, _subscription(found) if found else Subscription(chat))
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _is_chat(table: Any, chat: ChatRef) -> tuple[Any, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from core.models import ChatRef
-from core.subscriptions import NewDelivery, Subscription, SubscriptionStore
+from core.subscriptions import NewDelivery, Outcome, Subscription, SubscriptionStore
 from tests.conftest import START, STORES
 
 LEASE = 300.0
@@ -262,6 +262,83 @@ async def test_a_paper_sent_again_counts_from_its_latest_send(
     await subscriptions.finish(second.id, "sent", later, papers=["2611.00001"])
 
     assert await subscriptions.recently_sent(ALICE, later - timedelta(days=1)) == {"2611.00001"}
+
+
+async def test_finish_many_records_each_outcome_and_the_papers_of_each_chat(
+    subscriptions: SubscriptionStore,
+) -> None:
+    await subscribed(subscriptions, ALICE, BOB, CAROL)
+    await subscriptions.enqueue([due(ALICE), due(BOB), due(CAROL)])
+    alice, bob, carol = await subscriptions.claim(10, START, LEASE)
+    later = START + timedelta(seconds=5)
+
+    await subscriptions.finish_many(
+        [
+            Outcome(alice.id, "sent", START, "41", papers=("2611.00001", "2611.00002")),
+            Outcome(bob.id, "empty", START),
+            Outcome(carol.id, "failed", START, error="chat gone: forbidden"),
+            Outcome(10_000, "sent", START, "43", papers=("2611.00009",)),  # no such delivery
+            Outcome(alice.id, "sent", later, "42", papers=("2611.00002",)),
+        ]
+    )
+
+    outcomes = {}
+    for chat in (ALICE, BOB, CAROL):
+        last = await subscriptions.last_delivery(chat)
+        assert last is not None
+        outcomes[chat] = (last.status, last.message_id, last.error, last.finished_at)
+    assert outcomes == {
+        ALICE: ("sent", "42", None, later),  # the later outcome wins, as if recorded after
+        BOB: ("empty", None, None, START),
+        CAROL: ("failed", None, "chat gone: forbidden", START),
+    }
+    assert await subscriptions.recently_sent(ALICE, START) == {"2611.00001", "2611.00002"}
+    assert await subscriptions.recently_sent(ALICE, later) == {"2611.00002"}
+    assert await subscriptions.recently_sent(BOB, START) == set()
+    assert await subscriptions.claim(10, START + timedelta(days=1), LEASE) == []
+
+
+async def test_recently_sent_to_answers_for_every_chat_asked_in_one_call(
+    subscriptions: SubscriptionStore,
+) -> None:
+    dave = ChatRef("discord", "-1001")  # Alice's id, on the other platform
+    await subscribed(subscriptions, ALICE, BOB, CAROL, dave)
+    await subscriptions.enqueue([due(ALICE), due(BOB), due(dave)])
+    alice, bob, on_discord = await subscriptions.claim(10, START, LEASE)
+    await subscriptions.finish_many(
+        [
+            Outcome(alice.id, "sent", START, papers=("2611.00001", "2611.00002")),
+            Outcome(bob.id, "sent", START - timedelta(days=8), papers=("2611.00003",)),
+            Outcome(on_discord.id, "sent", START, papers=("2611.00004",)),
+        ]
+    )
+
+    recent = await subscriptions.recently_sent_to(
+        [ALICE, BOB, CAROL, dave], START - timedelta(days=7)
+    )
+
+    assert recent == {
+        ALICE: {"2611.00001", "2611.00002"},
+        BOB: set(),
+        CAROL: set(),
+        dave: {"2611.00004"},
+    }
+    assert await subscriptions.recently_sent_to([], START) == {}
+
+
+async def test_an_outcome_recorded_after_a_move_keeps_the_papers_under_the_new_id(
+    subscriptions: SubscriptionStore,
+) -> None:
+    group, supergroup = ChatRef("telegram", "-4001"), ChatRef("telegram", "-1004001")
+    await subscriptions.subscribe(sub(group))
+    await subscriptions.enqueue([due(group)])
+    [claimed] = await subscriptions.claim(10, START, LEASE)
+
+    await subscriptions.move(group, supergroup)
+    await subscriptions.finish_many([Outcome(claimed.id, "sent", START, papers=("2611.00001",))])
+
+    assert await subscriptions.recently_sent(supergroup, START) == {"2611.00001"}
+    assert await subscriptions.recently_sent(group, START) == set()
 
 
 async def test_claim_fails_deliveries_whose_chat_has_no_active_subscription(
