@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import MutableMapping
+from datetime import datetime
 
 from bot.wiring import Engine
 from core.delivery import DigestSink
-from core.digest import (
-    DigestBuilder,
-    SendReport,
-    dispatch_due_digests,
-    send_pending_deliveries,
-)
+from core.digest import MISSED_LOOKBACK, dispatch_due_digests
 from core.events import ChatEvent, OnChatEvent, apply_chat_event
 from core.scheduling import Job
+from core.sending import send_due_deliveries
 
 logger = logging.getLogger(__name__)
 DISPATCH_SECONDS = 60.0
@@ -23,34 +20,39 @@ SEND_SECONDS = 10.0
 
 def digest_jobs(engine: Engine, sinks: MutableMapping[str, DigestSink]) -> list[Job]:
     """The dispatcher (every minute) and the sender (every few seconds)."""
+    last_dispatch: datetime | None = None
 
     async def dispatch() -> None:
-        queued = await dispatch_due_digests(engine.subscriptions, engine.clock.now())
+        nonlocal last_dispatch
+        now = engine.clock.now()
+        # The first run after a start looks back a week, so the days the bot was down are
+        # recorded as missed; later runs look back to the run before.
+        since = last_dispatch or now - MISSED_LOOKBACK
+        queued = await dispatch_due_digests(engine.subscriptions, now, since=since)
+        last_dispatch = now
         if queued:
             logger.info("queued %d digests", queued)
 
     async def send() -> None:
-        # One builder per sending run: each distinct digest is built once, not once a batch.
-        builder = DigestBuilder(engine.repo, engine.clock.now())
-        while sinks:
-            report = await send_pending_deliveries(
-                engine.subscriptions,
-                engine.repo,
-                sinks,
-                engine.clock.now(),
-                builder=builder,
-                lease_seconds=engine.settings.digest_lease_seconds,
+        if not sinks:
+            return
+        # One run sends everything due, claiming more as sends finish: no pause between
+        # batches, and each distinct digest is built once.
+        report = await send_due_deliveries(
+            engine.subscriptions,
+            engine.repo,
+            sinks,
+            engine.clock,
+            lease_seconds=engine.settings.digest_lease_seconds,
+        )
+        if report.sent or report.failed or report.empty:
+            logger.info(
+                "digests: %d sent, %d empty, %d failed, %d to retry",
+                report.sent,
+                report.empty,
+                report.failed,
+                report.retried,
             )
-            if report.sent or report.failed or report.empty:
-                logger.info(
-                    "digests: %d sent, %d empty, %d failed, %d to retry",
-                    report.sent,
-                    report.empty,
-                    report.failed,
-                    report.retried,
-                )
-            if report == SendReport():
-                break
 
     return [
         Job("digest-dispatch", dispatch, DISPATCH_SECONDS),

@@ -1,20 +1,17 @@
-"""Daily digests: which are due, what they hold, and sending them exactly once in effect.
+"""Daily digests: which are due and what they hold; core/sending.py sends them.
 
-What runs is plain coroutines (`dispatch_due_digests`, `send_pending_deliveries`), tested with a
+What runs is plain coroutines (`dispatch_due_digests`, and core/sending.py's), tested with a
 fixed clock; when they run is core/scheduling.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from core.cards import ranked
-from core.delivery import ChatGone, ChatMoved, DeliveryError, DigestSink, RetryLater
 from core.models import PaperStats
 from core.phrases import source_name
 from core.ports import PaperRepository, TopQuery
@@ -22,12 +19,11 @@ from core.ranking import rank_papers
 from core.replies import PaperList
 from core.subscriptions import Delivery, NewDelivery, Subscription, SubscriptionStore
 
-logger = logging.getLogger(__name__)
-
 GRACE = timedelta(hours=6)  # a digest missed while we were down still goes out this late
 REPEAT_WINDOW = timedelta(days=7)  # a paper a chat got this recently is left out
-MAX_ATTEMPTS = 5
-LEASE_SECONDS = 300.0  # a claim older than this belongs to a sender that died
+# How far back a dispatcher looks for digests missed while no dispatcher ran: days older than
+# this are not recorded at all. Each day looked at is a row per subscription to insert-or-ignore.
+MISSED_LOOKBACK = timedelta(days=7)
 
 
 def due_at(subscription: Subscription, local_date: date) -> datetime:
@@ -43,16 +39,22 @@ def due_at(subscription: Subscription, local_date: date) -> datetime:
 
 
 def due_deliveries(
-    subscription: Subscription, now: datetime, grace: timedelta
+    subscription: Subscription, now: datetime, grace: timedelta, since: datetime | None = None
 ) -> list[NewDelivery]:
     """The deliveries that should exist by `now`: today's and yesterday's, local time.
 
+    With `since` (the last time a dispatcher ran), also every day's from the day before it on.
     A digest due before the subscription existed is not wanted; one due longer ago than
     `grace` is recorded as missed.
     """
-    today = now.astimezone(ZoneInfo(subscription.timezone)).date()
+    zone = ZoneInfo(subscription.timezone)
+    today = now.astimezone(zone).date()
+    first = today - timedelta(days=1)
+    if since is not None:
+        first = min(first, since.astimezone(zone).date() - timedelta(days=1))
     wanted = []
-    for local_date in (today - timedelta(days=1), today):
+    for days in range((today - first).days + 1):
+        local_date = first + timedelta(days=days)
         moment = due_at(subscription, local_date)
         # Never retroactive: a digest due before the moment of subscribing is not sent.
         if moment > now or (subscription.created_at and moment < subscription.created_at):
@@ -65,10 +67,21 @@ def due_deliveries(
 
 
 async def dispatch_due_digests(
-    store: SubscriptionStore, now: datetime, grace: timedelta = GRACE
+    store: SubscriptionStore,
+    now: datetime,
+    grace: timedelta = GRACE,
+    *,
+    since: datetime | None = None,
 ) -> int:
-    """Enqueue every due digest once; running it again (or on another replica) adds nothing."""
-    wanted = [d for s in await store.active() for d in due_deliveries(s, now, grace)]
+    """Enqueue every due digest once; running it again (or on another replica) adds nothing.
+
+    Pass `since`, the last time a dispatcher ran, so days missed during a longer outage are
+    recorded as missed too (at most `MISSED_LOOKBACK` back); without it only today and
+    yesterday are looked at.
+    """
+    if since is not None:
+        since = max(since, now - MISSED_LOOKBACK)
+    wanted = [d for s in await store.active() for d in due_deliveries(s, now, grace, since)]
     return await store.enqueue(wanted) if wanted else 0
 
 
@@ -93,10 +106,11 @@ class DigestBuilder:
         if key not in self._cache:
             self._cache[key] = asyncio.ensure_future(self._candidates(sub))
         candidates = await self._cache[key]
-        fresh = [s for s in candidates if s.paper.arxiv_id not in already_sent]
+        # Only as far down the list as it takes: this runs once a chat.
+        fresh = islice((s for s in candidates if s.paper.arxiv_id not in already_sent), sub.size)
         return PaperList(
             heading=_heading(sub, delivery.local_date),
-            papers=ranked(fresh[: sub.size], 1),
+            papers=ranked(list(fresh), 1),
             empty_note="Nothing new was shared today.",
             footer=await self.footer(),
         )
@@ -129,103 +143,6 @@ def _heading(sub: Subscription, local_date: date) -> str:
     if sub.words:
         heading += " · “" + " ".join(sub.words) + "”"
     return heading
-
-
-@dataclass(frozen=True, slots=True)
-class SendReport:
-    """What one sending round did."""
-
-    sent: int = 0
-    empty: int = 0
-    failed: int = 0
-    retried: int = 0
-
-
-async def send_pending_deliveries(
-    store: SubscriptionStore,
-    papers: PaperRepository,
-    sinks: Mapping[str, DigestSink],
-    now: datetime,
-    *,
-    batch: int = 200,
-    concurrency: int = 32,
-    builder: DigestBuilder | None = None,
-    lease_seconds: float = LEASE_SECONDS,
-) -> SendReport:
-    """Claim due deliveries, send each, record each outcome after the platform answered.
-
-    Pass one `builder` to successive rounds of one sending run so each digest is built once.
-    """
-    claimed = await store.claim(batch, now, lease_seconds, platforms=set(sinks))
-    if not claimed:
-        return SendReport()
-    builder = builder or DigestBuilder(papers, now)
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(delivery: Delivery) -> str:
-        async with gate:
-            return await _send_one(store, builder, sinks, delivery, now)
-
-    outcomes = await asyncio.gather(*(one(d) for d in claimed))
-    return SendReport(
-        sent=outcomes.count("sent"),
-        empty=outcomes.count("empty"),
-        failed=outcomes.count("failed"),
-        retried=outcomes.count("retried"),
-    )
-
-
-async def _send_one(
-    store: SubscriptionStore,
-    builder: DigestBuilder,
-    sinks: Mapping[str, DigestSink],
-    delivery: Delivery,
-    now: datetime,
-) -> str:
-    chat = delivery.subscription.chat
-    sink = sinks.get(chat.platform)
-    if sink is None:  # that platform is not running in this process: leave it for later
-        await store.retry(delivery.id, now + timedelta(minutes=5), f"no {chat.platform} sender")
-        return "retried"
-    try:
-        sent = await store.recently_sent(chat, now - REPEAT_WINDOW)
-        digest = await builder.build(delivery, sent)
-    except Exception:  # the store failed us, not the platform: put it back, keep the others
-        logger.exception("digest for %s:%s could not be built", chat.platform, chat.chat_id)
-        await store.retry(delivery.id, now + timedelta(minutes=1), "digest could not be built")
-        return "retried"
-    if not digest.papers:
-        await store.finish(delivery.id, "empty", now)
-        return "empty"
-    try:
-        message_id = await sink.publish(chat, digest)
-    except DeliveryError as exc:
-        return await _failed(store, delivery, exc, now)
-    except Exception as exc:  # an unknown failure: retry a few times, then give up loudly
-        logger.exception("digest to %s:%s failed", chat.platform, chat.chat_id)
-        return await _failed(store, delivery, RetryLater(60 * 2**delivery.attempts, repr(exc)), now)
-    ids = [p.paper.arxiv_id for p in digest.papers]
-    await store.finish(delivery.id, "sent", now, message_id=message_id, papers=ids)
-    return "sent"
-
-
-async def _failed(
-    store: SubscriptionStore, delivery: Delivery, exc: DeliveryError, now: datetime
-) -> str:
-    chat = delivery.subscription.chat
-    if isinstance(exc, ChatGone):
-        await store.deactivate(chat, exc.reason)
-        await store.finish(delivery.id, "failed", now, error=f"chat gone: {exc.reason}")
-        return "failed"
-    if isinstance(exc, ChatMoved):
-        await store.move(chat, exc.new_chat)
-        await store.retry(delivery.id, now, "chat moved")
-        return "retried"
-    if isinstance(exc, RetryLater) and delivery.attempts < MAX_ATTEMPTS:
-        await store.retry(delivery.id, now + timedelta(seconds=exc.seconds), str(exc))
-        return "retried"
-    await store.finish(delivery.id, "failed", now, error=str(exc)[:200])
-    return "failed"
 
 
 def describe_delivery(delivery: Delivery | None) -> str:

@@ -32,9 +32,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.digest import LEASE_SECONDS
 from core.models import ChatRef, Mention, Paper
 from core.ranking import RankingConfig
+from core.sending import LEASE_SECONDS
 from core.storage.database import create_engine, normalize_url, session_factory, upgrade
 from core.storage.repository import SqlPaperRepository
 from core.storage.subscription_repository import SqlSubscriptionStore

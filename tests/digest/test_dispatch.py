@@ -15,12 +15,13 @@ from hypothesis import strategies as st
 
 from core.digest import (
     GRACE,
+    MISSED_LOOKBACK,
     describe_delivery,
     dispatch_due_digests,
     due_at,
-    send_pending_deliveries,
 )
 from core.ports import PaperRepository
+from core.sending import send_pending_deliveries
 from core.subscriptions import SubscriptionStore
 from tests.conftest import STORES
 from tests.digest.support import (
@@ -334,6 +335,39 @@ async def test_digest_missed_while_down_until_the_next_day_is_recorded_as_missed
     assert await dispatch_due_digests(subscriptions, next_morning) == 1
     await send_pending_deliveries(subscriptions, digest_papers, sinks, next_morning)
     assert sink.chats == [ROOM]
+
+
+async def test_each_day_missed_during_an_outage_of_several_days_is_recorded_as_missed() -> None:
+    store = InMemorySubscriptionStore()
+    evening = local(BERLIN, 2026, 11, 22, 20, 0)
+    await store.subscribe(subscription(ROOM, time(7, 30), BERLIN, created_at=evening))
+    went_down = local(BERLIN, 2026, 11, 23, 9, 0)  # just after the 23rd's digest was queued
+    restart = local(BERLIN, 2026, 11, 28, 8, 0)  # half an hour after the 28th's was due
+    await dispatch_every(store, evening, went_down, timedelta(minutes=1))
+
+    added = await dispatch_due_digests(store, restart, since=went_down)
+
+    assert added == 5
+    assert {d.local_date.day: d.status for d in store.deliveries()} == {
+        23: "pending",
+        24: "missed",
+        25: "missed",
+        26: "missed",
+        27: "missed",
+        28: "pending",
+    }
+
+
+async def test_an_outage_longer_than_the_lookback_records_only_its_last_days() -> None:
+    store = InMemorySubscriptionStore()
+    await store.subscribe(subscription(ROOM, time(7, 30), created_at=utc(2026, 1, 1)))
+    restart = utc(2026, 11, 28, 8, 0)
+
+    await dispatch_due_digests(store, restart, since=utc(2026, 6, 1))
+
+    days = [d.local_date for d in store.deliveries()]
+    oldest = (restart - MISSED_LOOKBACK).date() - timedelta(days=1)
+    assert days == [oldest + timedelta(days=n) for n in range((restart.date() - oldest).days + 1)]
 
 
 @pytest.mark.parametrize(

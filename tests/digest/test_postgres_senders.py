@@ -17,10 +17,11 @@ import pytest_asyncio
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from core.digest import SendReport, dispatch_due_digests, send_pending_deliveries
+from core.digest import dispatch_due_digests
 from core.models import ChatRef
 from core.ports import PaperRepository
 from core.ranking import RankingConfig
+from core.sending import SendReport, send_due_deliveries, send_pending_deliveries
 from core.storage.database import normalize_url, session_factory
 from core.storage.subscription_repository import SqlSubscriptionStore
 from core.storage.subscription_tables import SubscriptionRow
@@ -124,3 +125,27 @@ async def test_two_senders_on_separate_pools_send_each_digest_exactly_once(
         last = await two.last_delivery(room)
         assert last is not None
         assert (last.status, last.attempts) == ("sent", 1)
+
+
+async def test_two_runs_that_claim_as_they_go_send_each_digest_exactly_once(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    one, two = (SqlSubscriptionStore(session_factory(e)) for e in engines)
+    rooms = [chat(f"-{200_000 + n}") for n in range(CHATS)]
+    await subscribe_in_bulk(engines[0], rooms)
+    assert await dispatch_due_digests(one, NOW) == CHATS
+    papers = InMemoryPaperRepository(RankingConfig(), FixedClock(NOW))
+    await shared_papers(papers, 5, at=NOW)
+    first, second = RecordingSink("telegram"), RecordingSink("telegram")
+    clock = FixedClock(NOW)
+
+    reports = await asyncio.gather(
+        send_due_deliveries(one, papers, {"telegram": first}, clock, batch=20),
+        send_due_deliveries(two, papers, {"telegram": second}, clock, batch=20),
+    )
+
+    assert sum(r.sent for r in reports) == CHATS
+    assert Counter(first.chats + second.chats) == dict.fromkeys(rooms, 1)
+    assert first.sent, f"the second run did all the work: {reports}"
+    assert second.sent, f"the first run did all the work: {reports}"
+    assert await two.claim(CHATS, FAR_FUTURE, LEASE) == []

@@ -8,26 +8,28 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from core import outcomes
 from core.delivery import ChatGone, ChatMoved, RetryLater
-from core.digest import (
-    LEASE_SECONDS,
-    MAX_ATTEMPTS,
-    SendReport,
-    dispatch_due_digests,
-    send_pending_deliveries,
-)
+from core.digest import dispatch_due_digests
 from core.models import ChatRef, SourceHealth
 from core.ports import PaperRepository
 from core.ranking import RankingConfig
 from core.registry import Request
 from core.replies import PaperList, Text
+from core.sending import (
+    LEASE_SECONDS,
+    MAX_ATTEMPTS,
+    SendReport,
+    send_due_deliveries,
+    send_pending_deliveries,
+)
 from core.subscription_commands import SubscriptionCommands
-from core.subscriptions import Delivery, SubscriptionStore
+from core.subscriptions import Delivery, Outcome, SubscriptionStore
 from tests.conftest import STORES
 from tests.digest.support import (
     CountingRepository,
@@ -630,3 +632,142 @@ async def test_a_round_on_sql_sends_every_digest_with_the_default_concurrency(
 
     assert report == SendReport(sent=10)
     assert Counter(telegram.chats) == dict.fromkeys(rooms, 1)
+
+
+# --- one run that claims as it goes -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+async def test_a_sending_run_claims_again_until_every_due_digest_is_sent_once(
+    queue: InMemorySubscriptionStore,
+    papers: InMemoryPaperRepository,
+    sinks: dict[str, RecordingSink],
+    telegram: RecordingSink,
+    concurrency: int,
+) -> None:
+    rooms = [chat(f"-80{n}") for n in range(7)]
+    for room in rooms:
+        await queue.subscribe(subscription(room, size=2))
+    await shared_papers(papers, 3, at=MORNING)
+    await dispatch_due_digests(queue, MORNING)
+
+    report = await send_due_deliveries(
+        queue, papers, sinks, FixedClock(MORNING), batch=2, concurrency=concurrency
+    )
+    again = await send_due_deliveries(queue, papers, sinks, FixedClock(MORNING), batch=2)
+
+    assert (report, again) == (SendReport(sent=7), SendReport())
+    assert Counter(telegram.chats) == dict.fromkeys(rooms, 1)
+    for room in rooms:
+        assert (await last(queue, room)).status == "sent"
+
+
+async def test_two_digests_for_one_chat_in_one_run_do_not_repeat_papers(
+    queue: InMemorySubscriptionStore,
+    papers: InMemoryPaperRepository,
+    sinks: dict[str, RecordingSink],
+    telegram: RecordingSink,
+) -> None:
+    # Yesterday's digest is still due (a long grace): both go in one run, in separate claims,
+    # the second claimed before the first one's outcome is written.
+    await queue.subscribe(subscription(ROOM, size=2))
+    await shared_papers(papers, 4, at=MORNING - timedelta(hours=1))
+    await dispatch_due_digests(queue, MORNING, grace=timedelta(days=2))
+
+    report = await send_due_deliveries(
+        queue, papers, sinks, FixedClock(MORNING), batch=1, concurrency=1
+    )
+
+    assert report == SendReport(sent=2)
+    first, second = (ids_in(r) for r in telegram.to(ROOM))
+    assert not set(first) & set(second)
+
+
+class FlakyRecords(InMemorySubscriptionStore):
+    """Fails to record outcomes `failures` times (None: every time), as a database outage."""
+
+    def __init__(self, failures: int | None) -> None:
+        super().__init__()
+        self.failures = failures
+
+    async def finish_many(self, outcomes: Sequence[Outcome]) -> None:
+        if self.failures is None or self.failures > 0:
+            if self.failures is not None:
+                self.failures -= 1
+            raise OSError("database is down")
+        await super().finish_many(outcomes)
+
+
+async def test_a_failed_write_of_outcomes_is_tried_again_and_nothing_is_sent_twice(
+    papers: InMemoryPaperRepository,
+    sinks: dict[str, RecordingSink],
+    telegram: RecordingSink,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(outcomes, "RETRY_PAUSE", 0)
+    store = FlakyRecords(failures=1)
+    rooms = [chat(f"-90{n}") for n in range(5)]
+    for room in rooms:
+        await store.subscribe(subscription(room))
+    await shared_papers(papers, 3, at=MORNING)
+
+    report = await digest_round(store, papers, sinks)
+    later = await send_due_deliveries(
+        store, papers, sinks, FixedClock(MORNING + timedelta(hours=1))
+    )
+
+    assert (report, later) == (SendReport(sent=5), SendReport())
+    assert Counter(telegram.chats) == dict.fromkeys(rooms, 1)
+    for room in rooms:
+        assert (await last(store, room)).status == "sent"
+
+
+async def test_when_outcomes_cannot_be_written_the_digests_go_out_again_after_the_lease(
+    papers: InMemoryPaperRepository,
+    sinks: dict[str, RecordingSink],
+    telegram: RecordingSink,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(outcomes, "RETRY_PAUSE", 0)
+    store = FlakyRecords(failures=None)
+    rooms = [chat(f"-91{n}") for n in range(3)]
+    for room in rooms:
+        await store.subscribe(subscription(room))
+    await shared_papers(papers, 3, at=MORNING)
+
+    with pytest.raises(OSError, match="database is down"):
+        await digest_round(store, papers, sinks)
+    store.failures = 0  # the database is back
+    soon = await send_pending_deliveries(store, papers, sinks, MORNING + timedelta(minutes=1))
+    lease_over = MORNING + timedelta(seconds=LEASE_SECONDS + 1)
+    after_lease = await send_pending_deliveries(store, papers, sinks, lease_over)
+
+    # Sent, but not recorded: taken for in flight, so sent again rather than lost.
+    assert (soon, after_lease) == (SendReport(), SendReport(sent=3))
+    assert Counter(telegram.chats) == dict.fromkeys(rooms, 2)
+
+
+async def test_a_crash_mid_run_repeats_only_the_deliveries_in_flight(
+    queue: InMemorySubscriptionStore,
+    papers: InMemoryPaperRepository,
+    sinks: dict[str, RecordingSink],
+    telegram: RecordingSink,
+) -> None:
+    rooms = [chat(f"-92{n}") for n in range(6)]
+    for room in rooms:
+        await queue.subscribe(subscription(room))
+    await shared_papers(papers, 3, at=MORNING)
+    await dispatch_due_digests(queue, MORNING)
+    telegram.crash_after_send(rooms[2])
+
+    with pytest.raises(SenderCrashed):
+        await send_due_deliveries(queue, papers, sinks, FixedClock(MORNING), batch=2)
+    lease_over = MORNING + timedelta(seconds=LEASE_SECONDS + 1)
+    after_lease = await send_due_deliveries(queue, papers, sinks, FixedClock(lease_over))
+
+    # The crash stops claiming; what was claimed is sent and recorded, the crashed one repeats,
+    # and the rest are sent once by the next run.
+    assert after_lease.sent >= 1
+    assert Counter(telegram.chats) == {**dict.fromkeys(rooms, 1), rooms[2]: 2}
+    for room in rooms:
+        assert (await last(queue, room)).status == "sent"

@@ -13,10 +13,11 @@ import pytest
 from adapters.telegram.app import build_application, start, stop
 from adapters.telegram.sink import TelegramDigestSink
 from core.commands import build_commands
-from core.digest import dispatch_due_digests, send_pending_deliveries
+from core.digest import dispatch_due_digests
 from core.metadata import MetadataService
 from core.models import Mention, Paper
 from core.ranking import RankingConfig
+from core.sending import send_pending_deliveries
 from tests.adapters.telegram.emulator import Emulator
 from tests.adapters.telegram.updates import ADMIN, GROUP, USER
 from tests.fakes import FixedClock, InMemoryPaperRepository, InMemorySubscriptionStore

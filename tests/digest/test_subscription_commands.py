@@ -10,12 +10,13 @@ from hypothesis import strategies as st
 
 from core.commands import build_commands
 from core.delivery import ChatGone
-from core.digest import dispatch_due_digests, send_pending_deliveries
+from core.digest import dispatch_due_digests
 from core.metadata import MetadataService
 from core.ports import PaperRepository
 from core.ranking import RankingConfig
 from core.registry import Registry, Request
 from core.replies import Help, PaperCard, PaperList, Problem, Reply, Text
+from core.sending import send_pending_deliveries
 from core.subscriptions import Subscription, SubscriptionStore
 from tests.conftest import START, STORES
 from tests.digest.support import chat, ids_in, shared_papers
