@@ -8,10 +8,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
-from aiolimiter import AsyncLimiter
 from telegram.constants import FloodLimit
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import AIORateLimiter
+
+from adapters.telegram.pacing import SteadyPace
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +53,9 @@ class RetryingRateLimiter(AIORateLimiter):
         self._backoff = backoff
         if overall_max_rate > 0:
             # PTB's bucket holds a whole second of messages, so after any pause it lets twice
-            # the rate through within one second, and Telegram answers 429. Spacing every
-            # message evenly keeps any one-second window within the rate.
-            self._base_limiter = AsyncLimiter(1, 1 / overall_max_rate)
+            # the rate through within one second, and Telegram answers 429. Spacing messages
+            # evenly keeps any one-second window within the rate.
+            self._base_limiter = SteadyPace(overall_max_rate)
 
     async def process_request(
         self,

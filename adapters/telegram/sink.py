@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import replace
-from datetime import timedelta
 
 from telegram import Bot
 from telegram.error import (
@@ -16,10 +14,10 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.warnings import PTBDeprecationWarning
 
 from adapters.telegram.events import gone_reason, telegram_chat
 from adapters.telegram.outbox import send_rendered
+from adapters.telegram.pacing import retry_after_seconds
 from adapters.telegram.render import render_reply
 from core.delivery import ChatGone, ChatMoved, DeliveryError, RetryLater
 from core.models import ChatRef, Platform
@@ -106,15 +104,6 @@ def delivery_error(error: TelegramError) -> DeliveryError | None:
     if isinstance(error, NetworkError):  # TimedOut included: see TelegramDigestSink
         return RetryLater(NETWORK_RETRY_SECONDS, f"network: {error.message}")
     return None
-
-
-def retry_after_seconds(error: RetryAfter) -> float:
-    """Seconds Telegram asked us to wait, whichever type PTB gives them in."""
-    # PTB 22 warns on every read of `retry_after`; v23 makes it a timedelta.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def _chat_id(chat: ChatRef) -> int | str:
