@@ -13,12 +13,12 @@ The store (a SQLite file in a temp dir, or a scratch database on PostgreSQL) is 
 papers, shares in the last day and `--subs` subscriptions over `--filter-sets` distinct filter
 sets (categories and words), all due a minute ago in UTC, with positive (private) chat ids so
 only the overall limit applies. Then, as `trending-arxiv run` does, `dispatch_due_digests`
-runs once and `send_pending_deliveries` runs in a loop, through the real `TelegramDigestSink`
-over a PTB application from `build_application(..., overall_max_rate=--rate)`, until no
-delivery is pending or sending, or `--time-limit` seconds (default 90, so a default run takes
-under two minutes even when sending is slow; 0 drains the queue however long it takes). A round
-that raises is recorded and the loop goes on, as the scheduler's next run would; what it had
-claimed waits for the lease (`LEASE_SECONDS`).
+runs once and `send_due_deliveries` runs (again whenever a run ends with deliveries still queued,
+as the scheduler's next run would), through the real `TelegramDigestSink` over a PTB
+application from `build_application(..., overall_max_rate=--rate)`, until no delivery is
+pending or sending, or `--time-limit` seconds (default 90, so a default run takes under two
+minutes even when sending is slow; 0 drains the queue however long it takes). A run that raises
+is recorded and the loop goes on; what it had claimed waits for the lease (`LEASE_SECONDS`).
 
 Printed: deliveries, wall time, achieved rate / allowed rate (target >= 0.9), 429s (target 0),
 duplicates (chats that got more than one message; target 0), process CPU ms per delivery, and
@@ -55,11 +55,12 @@ from adapters.telegram.app import build_application
 from adapters.telegram.sink import TelegramDigestSink
 from core.clock import SystemClock
 from core.delivery import DigestSink
-from core.digest import DigestBuilder, SendReport, dispatch_due_digests, send_pending_deliveries
+from core.digest import DigestBuilder, dispatch_due_digests
 from core.models import Mention, Paper, PaperStats, SourceHealth
 from core.ports import PaperRepository, TopQuery
 from core.ranking import RankingConfig
 from core.registry import Registry
+from core.sending import SendReport, send_due_deliveries
 from core.storage.database import create_engine, normalize_url, session_factory, upgrade
 from core.storage.repository import SqlPaperRepository
 from core.storage.subscription_repository import SqlSubscriptionStore
@@ -95,7 +96,6 @@ class Counts:
     claims: int = 0
     claimed: int = 0
     claim_s: float = 0.0
-    claim_cpu_s: float = 0.0
 
 
 class CountingPapers:
@@ -118,17 +118,16 @@ class CountingPapers:
 
 
 class TimedStore:
-    """The subscription store, timing `claim` (it runs alone at the start of every round)."""
+    """The subscription store, timing `claim` (wall time: claims overlap the sends)."""
 
     def __init__(self, inner: SubscriptionStore, counts: Counts) -> None:
         self.inner = inner
         self.counts = counts
 
     async def claim(self, *args: Any, **kwargs: Any) -> list[Delivery]:
-        t0, c0 = time.perf_counter(), time.process_time()
+        t0 = time.perf_counter()
         claimed = await self.inner.claim(*args, **kwargs)
         self.counts.claim_s += time.perf_counter() - t0
-        self.counts.claim_cpu_s += time.process_time() - c0
         self.counts.claims += 1
         self.counts.claimed += len(claimed)
         return claimed
@@ -308,12 +307,12 @@ class Outcome:
     dispatch_s: float = 0.0
     dispatch_cpu_s: float = 0.0
     report: SendReport = field(default_factory=SendReport)
-    rounds: int = 0  # rounds that claimed something (or raised)
+    rounds: int = 0  # sending runs that sent something (or raised)
     send_s: float = 0.0  # until the queue was empty or the time limit hit
-    busy_s: float = 0.0  # until the end of the last round that claimed something
+    busy_s: float = 0.0  # until the end of the last run that sent something
     send_cpu_s: float = 0.0
     statuses: dict[str, int] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)  # rounds that raised, as the job logs them
+    errors: list[str] = field(default_factory=list)  # runs that raised, as the job logs them
     timed_out: bool = False
 
 
@@ -337,24 +336,27 @@ async def fan_out(
     out.dispatch_s, out.dispatch_cpu_s = time.perf_counter() - t0, time.process_time() - c0
 
     t0, c0 = time.perf_counter(), time.process_time()
-    builder = DigestBuilder(papers, datetime.now(UTC))  # one per sending run, as bot/digests.py
     while True:
-        if args.time_limit and time.perf_counter() - t0 > args.time_limit:
+        left_s = args.time_limit - (time.perf_counter() - t0) if args.time_limit else None
+        if left_s is not None and left_s <= 0:
             out.timed_out = True
             break
         try:
-            report = await send_pending_deliveries(
-                store,
-                papers,
-                sinks,
-                datetime.now(UTC),
-                batch=args.batch,
-                concurrency=args.concurrency,
-                builder=builder,
-            )
+            async with asyncio.timeout(left_s):
+                report = await send_due_deliveries(
+                    store,
+                    papers,
+                    sinks,
+                    SystemClock(),
+                    batch=args.batch,
+                    concurrency=args.concurrency,
+                )
+        except TimeoutError:
+            out.timed_out = True
+            break
         except Exception as exc:  # the job logs it and runs again; its claims wait for the lease
             out.errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
-            print(f"a round raised: {out.errors[-1]}", file=sys.stderr)
+            print(f"a run raised: {out.errors[-1]}", file=sys.stderr)
             out.rounds += 1
             out.busy_s = time.perf_counter() - t0
             continue
@@ -403,8 +405,8 @@ def report(
 ) -> list[str]:
     """Print the figures; return the targets missed."""
     per_chat: dict[str, int] = stats["messages_per_chat"]
-    # From the queue, not the reports: a round that raised still sent (and marked) most of its
-    # deliveries, as the tasks gathered go on after the first error.
+    # From the queue, not the reports: a run that raised still sent (and recorded) what it had
+    # claimed, as its other sends go on after the first error.
     delivered = out.statuses.get("sent", 0)
     messages = int(stats["messages"])
     duplicates = sum(1 for n in per_chat.values() if n > 1)
@@ -427,8 +429,8 @@ def report(
         f"messages             {messages:,} to {len(per_chat):,} chats "
         f"({messages / delivered if delivered else 0:.2f} per digest)",
         f"wall time            {out.send_s:.1f} s, {out.busy_s:.1f} s of them sending, in "
-        f"{out.rounds} rounds "
-        f"(claims {counts.claim_s:.2f} s wall, {counts.claim_cpu_s * 1000:.0f} ms CPU)",
+        f"{out.rounds} runs "
+        f"({counts.claims} claims of {counts.claimed:,} deliveries, {counts.claim_s:.2f} s wall)",
         f"achieved / allowed   {achieved:.1f}/s / {allowed:.0f}/s = {ratio:.2f}   (target >= 0.9)"
         f"   [server saw {server_rate:.1f}/s between first and last message; "
         f"peak {stats['peak_in_window']} in a window]",
@@ -442,13 +444,13 @@ def report(
         f"peak RSS             {rss_mb:.0f} MiB",
     ]
     if out.errors:
-        lines.append(f"rounds that raised   {len(out.errors)}: {out.errors[0]}")
+        lines.append(f"runs that raised     {len(out.errors)}: {out.errors[0]}")
     print("\n".join(lines))
     missed = []
     if out.timed_out:
         missed.append(f"queue not drained in --time-limit {args.time_limit:.0f} s")
     if out.errors:
-        missed.append(f"{len(out.errors)} rounds raised")
+        missed.append(f"{len(out.errors)} runs raised")
     if ratio < 0.9:
         missed.append(f"achieved/allowed {ratio:.2f} < 0.9")
     if stats["rejected_429"]:
@@ -531,9 +533,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=20,
         help="group_max_rate a minute (private chats are not group limited)",
     )
-    parser.add_argument("--batch", type=int, default=200, help="send_pending_deliveries batch=")
+    parser.add_argument("--batch", type=int, default=200, help="send_due_deliveries batch=")
     parser.add_argument(
-        "--concurrency", type=int, default=32, help="send_pending_deliveries concurrency="
+        "--concurrency", type=int, default=32, help="send_due_deliveries concurrency="
     )
     parser.add_argument(
         "--time-limit",

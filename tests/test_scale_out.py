@@ -90,6 +90,11 @@ class SlowAlgolia:
             with self._lock:
                 self._in_flight -= 1
 
+    def poll_done(self, queries: int) -> bool:
+        """Whether `queries` requests came and none is still being answered."""
+        with self._lock:
+            return self.requests >= queries and not self._in_flight
+
 
 @pytest_asyncio.fixture
 async def database_url() -> AsyncIterator[URL]:
@@ -246,6 +251,11 @@ async def test_two_workers_send_every_digest_once_and_poll_each_source_alone(
             await wait_for(
                 lambda: sum(w.sent() for w in workers) >= SUBSCRIBERS, workers, 15,
                 "the workers to log their sends",
+            )  # fmt: skip
+            # The digests may all be out before the 8 s poll has ended: stopping then would cut it.
+            await wait_for(
+                lambda: algolia.poll_done(len(DEFAULT_HN_QUERIES)), workers, 30,
+                "the Hacker News poll to end",
             )  # fmt: skip
             codes = await stop_workers(workers)
     finally:
