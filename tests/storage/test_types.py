@@ -1,0 +1,32 @@
+"""Times are stored on SQLite as the text SQLAlchemy's own DATETIME type writes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy.dialects import sqlite
+
+from core.storage.types import sqlite_text
+
+# SQLAlchemy's formatter for SQLite DATETIME, fed naive UTC as UtcDateTime's generic path does.
+_GENERIC = sqlite.DATETIME().bind_processor(sqlite.dialect())
+_ZONES = st.sampled_from(
+    [UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-9, minutes=-30))]
+)
+
+
+@given(st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(9999, 12, 30)), _ZONES)
+def test_aware_times_are_stored_as_their_utc_text(moment: datetime, zone: timezone) -> None:
+    aware = moment.replace(tzinfo=zone)
+    naive_utc = aware.astimezone(UTC).replace(tzinfo=None)
+    assert _GENERIC is not None
+    assert sqlite_text(aware) == _GENERIC(naive_utc)
+
+
+def test_naive_times_are_taken_as_utc_and_none_stays_none() -> None:
+    moment = datetime(2016, 7, 22, 10, 0, 0, 5)
+    assert sqlite_text(moment) == "2016-07-22 10:00:00.000005"
+    assert sqlite_text(moment.replace(tzinfo=UTC)) == "2016-07-22 10:00:00.000005"
+    assert sqlite_text(None) is None
