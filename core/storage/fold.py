@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.ranking import NEG_INF, WINDOW_LENGTHS, RankingConfig, decay_exponent, log2_add
 from core.signals import FIXED_WINDOWS, Signal, vote_signal
 from core.storage.refresh import (
+    PAPERS,
     chunks,
     from_db,
     read_snapshots,
@@ -34,7 +35,7 @@ from core.storage.refresh import (
     store_scores,
     upsert_signals,
 )
-from core.storage.tables import PaperRow, SharerRow, SignalRow
+from core.storage.tables import MentionRow, PaperRow, SharerRow, SignalRow
 from core.storage.upsert import execute_many, insert_for, insert_new, is_postgres
 
 Key = tuple[str, str, str]  # (arxiv_id, source, author) of a sharer
@@ -73,6 +74,7 @@ async def fold_shares(
         last_share[arxiv_id] = max(last_share.get(arxiv_id, posted_at), posted_at)
     papers = sorted(set(last_share).union(voted))
     stamps, tallies, votes = await _stored(session, papers)
+    await _add_papers(session, [p for p in papers if p not in stamps], now, stamps, tallies, votes)
     votes.update(voted)  # a first snapshot has no stored vote signal yet
     since = {p: s for p, s in stamps.items() if s is not None and s <= now}
     full = {p for p in papers if p not in since}
@@ -90,6 +92,33 @@ async def fold_shares(
     await store_scores(session, quick, signals, now, config, last_share)
     await refresh_papers(session, full, now, config, last_share)
     return set(papers)
+
+
+async def _add_papers(
+    session: AsyncSession,
+    missing: Sequence[str],
+    now: datetime,
+    stamps: dict[str, datetime | None],
+    tallies: dict[tuple[str, str], _Tally],
+    votes: set[str],
+) -> None:
+    """Insert the rows of papers first met, their (zero) scores current at `now`.
+
+    Only the papers `_stored` did not find: probing every paper of a batch for a row costs an
+    import as much as reading them. A paper another transaction inserted meanwhile is read back.
+    """
+    if not missing:
+        return
+    rows = [(p, now, now) for p in missing]
+    columns = ("arxiv_id", "first_seen_at", "scores_at")
+    added = {p for (p,) in await insert_new(session, PAPERS, columns, rows, ("arxiv_id",))}
+    stamps.update((p, now) for p in added)
+    theirs = [p for p in missing if p not in added]
+    if theirs:
+        their_stamps, their_tallies, their_votes = await _stored(session, theirs)
+        stamps.update(their_stamps)
+        tallies.update(their_tallies)
+        votes.update(their_votes)
 
 
 async def _sharers(
@@ -139,8 +168,10 @@ async def _expired(
     """Count, per paper, network and window, the sharers whose last share left the window.
 
     Those are the sharers with `last_at` in `[scores_at - window, now - window)`: counted when
-    the paper was stored, not any more. Papers are read in chunks of similar `scores_at`, each
-    chunk over the widest of its ranges, and the rows are then matched to each paper's own.
+    the paper was stored, not any more. A sharer's last share is a stored mention, so they are
+    the sharers met through that paper's mentions in the range whose time is their `last_at`.
+    Papers are read in chunks of similar `scores_at`, each chunk over the widest of its ranges,
+    and the rows are then matched to each paper's own.
     """
     gone: dict[tuple[str, str, int], int] = defaultdict(int)
     ordered = sorted(since, key=lambda p: since[p])
@@ -150,13 +181,26 @@ async def _expired(
             if oldest >= now:
                 continue
             rows = await session.execute(
-                select(SharerRow.arxiv_id, SharerRow.source, SharerRow.last_at).where(
-                    SharerRow.arxiv_id.in_(part),
-                    SharerRow.last_at >= oldest - length,
-                    SharerRow.last_at < now - length,
+                select(SharerRow.arxiv_id, SharerRow.source, SharerRow.author, SharerRow.last_at)
+                .select_from(MentionRow)
+                .join(
+                    SharerRow,
+                    and_(
+                        SharerRow.arxiv_id == MentionRow.arxiv_id,
+                        SharerRow.source == MentionRow.source,
+                        SharerRow.author == MentionRow.author,
+                        SharerRow.last_at == MentionRow.posted_at,
+                    ),
                 )
+                .where(
+                    MentionRow.arxiv_id.in_(part),
+                    MentionRow.posted_at >= oldest - length,
+                    MentionRow.posted_at < now - length,
+                )
+                # Two posts of one account at the same instant are one sharer.
+                .distinct()
             )
-            for arxiv_id, source, last in rows:
+            for arxiv_id, source, _author, last in rows:
                 if last >= since[arxiv_id] - length:
                     gone[(arxiv_id, source, w)] += 1
     return gone

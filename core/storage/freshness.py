@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.ranking import WINDOW_LENGTHS, RankingConfig
 from core.storage.fold import fold_shares
 from core.storage.refresh import refresh_papers
-from core.storage.tables import MetaRow, PaperRow, SharerRow, SnapshotRow
+from core.storage.tables import MentionRow, MetaRow, PaperRow, SnapshotRow
 
 AS_OF = "scores_as_of"
 SIGNATURE = "scores_signature"
@@ -44,8 +44,10 @@ async def _expiring(session: AsyncSession, as_of: datetime, now: datetime) -> se
         if length is None:
             continue
         low, high = low_now - length, high_now - length
-        shares = select(SharerRow.arxiv_id).where(
-            SharerRow.last_at >= low, SharerRow.last_at <= high
+        # Papers with a share in the range: a superset of those with a sharer whose last
+        # share is there, which fold_shares then counts exactly.
+        shares = select(MentionRow.arxiv_id).where(
+            MentionRow.posted_at >= low, MentionRow.posted_at <= high
         )
         votes = select(SnapshotRow.arxiv_id).where(
             SnapshotRow.taken_at >= low, SnapshotRow.taken_at <= high

@@ -61,8 +61,7 @@ class SqlPaperRepository(QueryMixin):
     ) -> ImportReport:
         if not mentions:
             return ImportReport()
-        now = self._clock.now()
-        await self._ensure_papers(session, {m.arxiv_id for m in mentions}, now)
+        now = self._clock.now()  # fold_shares adds the rows of papers first met
         given = {(m.source, m.post_id, m.arxiv_id): m for m in reversed(mentions)}
         keys = await insert_new(
             session,
@@ -100,7 +99,7 @@ class SqlPaperRepository(QueryMixin):
         papers = {g[0] for g in gone}
         for arxiv_id in papers:
             # The newest share may be the one deleted: take it again from what remains.
-            newest = select(func.max(SharerRow.last_at)).where(SharerRow.arxiv_id == arxiv_id)
+            newest = select(func.max(MentionRow.posted_at)).where(MentionRow.arxiv_id == arxiv_id)
             await session.execute(
                 update(PaperRow)
                 .where(PaperRow.arxiv_id == arxiv_id)

@@ -105,13 +105,11 @@ class SharerRow(Base):
     first_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
-    __table_args__ = (
-        Index("ix_sharers_last", "last_at"),
-        # Sharers of one paper leaving a window since its scores were stored (storage.fold).
-        Index("ix_sharers_paper_last", "arxiv_id", "last_at"),
-        # Small rows under a composite key: on SQLite, one B-tree instead of a table and a key.
-        {"sqlite_with_rowid": False},
-    )
+    # No index on `last_at`: a sharer's last share is a mention, so sharers leaving a window
+    # are found through the mentions' time indexes (storage.fold, storage.freshness). Two more
+    # indexes here would cost an import about as much as the mentions' own.
+    # Small rows under a composite key: on SQLite, one B-tree instead of a table and a key.
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class SnapshotRow(Base):

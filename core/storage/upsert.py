@@ -50,6 +50,11 @@ async def insert_new(
         named = [dict(zip(columns, r, strict=True)) for r in rows]
         result = await session.execute(returned, named)
         return [tuple(r) for r in result]
+    # Scalar column defaults fill the columns the rows leave out, as SQLAlchemy would.
+    defaults = {k: v for k, v in _scalar_defaults(table).items() if k not in columns}
+    if defaults:
+        columns = (*columns, *defaults)
+        rows = [(*row, *defaults.values()) for row in rows]
     dates = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UtcDateTime)]
     width = len(columns)
     group = "(" + ", ".join("?" * width) + ")"
@@ -90,7 +95,7 @@ async def execute_many(
     compiled: Any = stmt.compile(dialect=connection.dialect, column_keys=list(rows[0]))
     names: list[str] = list(compiled.positiontup)
     if any(n not in rows[0] for n in names):
-        defaults = _scalar_defaults(stmt)
+        defaults = _scalar_defaults(stmt.table)
         rows = [{**defaults, **row} for row in rows]
     dates = [i for i, n in enumerate(names) if isinstance(compiled.binds[n].type, UtcDateTime)]
     take = itemgetter(*names, names[0])  # always a tuple, even for one name
@@ -103,8 +108,7 @@ async def execute_many(
     await connection.exec_driver_sql(compiled.string, params)
 
 
-def _scalar_defaults(stmt: UpdateBase) -> dict[str, Any]:
-    table = stmt.table
+def _scalar_defaults(table: Any) -> dict[str, Any]:
     if not isinstance(table, Table):
         return {}
     return {
