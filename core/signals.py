@@ -154,19 +154,29 @@ def stored_scores(signals: Sequence[Signal], config: RankingConfig) -> StoredSco
     decayed vote gains over all aggregators: an upper bound for each aggregator's own sum, which
     is what the trending query needs (see `trending_bound`).
     """
-    scores: list[float] = []
-    networks: list[int] = []
-    for window in FIXED_WINDOWS:
-        scores.append(sum(points(s, window, _UNUSED, config) for s in signals))
-        # A source with both shares and votes (Mastodon) is one network, as in PaperStats.
-        networks.append(len({s.source for s in signals if s.value(window) > 0}))
+    # One pass over the signals (an import computes this for every paper of every batch); the
+    # sums add the same terms in the same order as `paper_stats` does.
+    scores = [0.0, 0.0, 0.0, 0.0]
+    sources: tuple[set[str], ...] = (set(), set(), set(), set())
     shares = NEG_INF
     votes = NEG_INF
     for s in signals:
-        if s.kind == "share" and s.trend != NEG_INF and config.weight(s.source) > 0:
-            shares = log2_add(shares, s.trend + math.log2(config.weight(s.source)))
-        elif s.kind == "vote":
+        weight = config.weight(s.source)
+        counts = (s.day, s.week, s.month, s.total)
+        if s.kind == "share":
+            for i, count in enumerate(counts):
+                scores[i] += share_points(weight, count)
+            if s.trend != NEG_INF and weight > 0:
+                shares = log2_add(shares, s.trend + math.log2(weight))
+        else:
+            for i, count in enumerate(counts):
+                scores[i] += vote_points(weight, count)
             votes = log2_add(votes, s.trend)
+        for i, count in enumerate(counts):
+            if count > 0:
+                # A source with both shares and votes (Mastodon) is one network, as in PaperStats.
+                sources[i].add(s.source)
+    networks = [len(found) for found in sources]
     day, week, month, total = scores
     n_day, n_week, n_month, n_all = networks
     return StoredScores(
@@ -181,9 +191,6 @@ def stored_scores(signals: Sequence[Signal], config: RankingConfig) -> StoredSco
         trend_shares=shares,
         trend_votes=votes,
     )
-
-
-_UNUSED = datetime.min  # fixed windows do not decay, so `now` is not read
 
 
 def trending_bound(

@@ -67,11 +67,18 @@ async def fold_shares(
     """
     spans: dict[Key, list[datetime]] = {}
     last_share: dict[str, datetime] = {}
-    for arxiv_id, source, author, posted_at in new:
-        span = spans.setdefault((arxiv_id, source, author), [posted_at, posted_at])
-        span[0] = min(span[0], posted_at)
-        span[1] = max(span[1], posted_at)
-        last_share[arxiv_id] = max(last_share.get(arxiv_id, posted_at), posted_at)
+    for arxiv_id, source, author, posted_at in new:  # once per share of an import: kept lean
+        key = (arxiv_id, source, author)
+        span = spans.get(key)
+        if span is None:
+            spans[key] = [posted_at, posted_at]
+        elif posted_at < span[0]:
+            span[0] = posted_at
+        elif posted_at > span[1]:
+            span[1] = posted_at
+        latest = last_share.get(arxiv_id)
+        if latest is None or posted_at > latest:
+            last_share[arxiv_id] = posted_at
     papers = sorted(set(last_share).union(voted))
     stamps, tallies, votes = await _stored(session, papers)
     await _add_papers(session, [p for p in papers if p not in stamps], now, stamps, tallies, votes)

@@ -199,23 +199,22 @@ def _score_row(
     last_share: datetime | None,
 ) -> dict[str, Any]:
     scores = stored_scores(signals, config)
-    row = {
-        "arxiv_id": arxiv_id,
-        "score_day": scores.day,
-        "score_week": scores.week,
-        "score_month": scores.month,
-        "score_all": scores.all,
-        "networks_day": scores.networks_day,
-        "networks_week": scores.networks_week,
-        "networks_month": scores.networks_month,
-        "networks_all": scores.networks_all,
-        "trend_shares": to_db(scores.trend_shares),
-        "trend_votes": to_db(scores.trend_votes),
+    # Named as `_update_scores` binds them; built once per paper of every batch, so directly.
+    return {
+        "b_arxiv_id": arxiv_id,
+        "b_score_day": scores.day,
+        "b_score_week": scores.week,
+        "b_score_month": scores.month,
+        "b_score_all": scores.all,
+        "b_networks_day": scores.networks_day,
+        "b_networks_week": scores.networks_week,
+        "b_networks_month": scores.networks_month,
+        "b_networks_all": scores.networks_all,
+        "b_trend_shares": to_db(scores.trend_shares),
+        "b_trend_votes": to_db(scores.trend_votes),
+        "b_scores_at": now,
+        "b_last_share": last_share,
     }
-    params = {f"b_{k}": v for k, v in row.items()}
-    params["b_scores_at"] = now
-    params["b_last_share"] = last_share
-    return params
 
 
 _SCORE_COLUMNS = (

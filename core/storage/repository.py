@@ -62,7 +62,6 @@ class SqlPaperRepository(QueryMixin):
         if not mentions:
             return ImportReport()
         now = self._clock.now()  # fold_shares adds the rows of papers first met
-        given = {(m.source, m.post_id, m.arxiv_id): m for m in reversed(mentions)}
         keys = await insert_new(
             session,
             MENTIONS,
@@ -70,8 +69,11 @@ class SqlPaperRepository(QueryMixin):
             [_mention_values(m) for m in mentions],
             ("source", "post_id", "arxiv_id"),
         )
-        new = [given[key] for key in keys]  # the first of duplicates is the one stored
-        shares = [(m.arxiv_id, m.source, m.author, m.posted_at) for m in new]
+        new: Sequence[Mention] = mentions  # every share went in (an import, mostly)
+        if len(keys) < len(mentions):
+            given = {(m.source, m.post_id, m.arxiv_id): m for m in reversed(mentions)}
+            new = [given[key] for key in keys]  # the first of duplicates is the one stored
+        shares = ((m.arxiv_id, m.source, m.author, m.posted_at) for m in new)
         papers = await fold_shares(session, shares, now, self._config)
         return ImportReport(mentions=len(new), papers=len(papers))
 

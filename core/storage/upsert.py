@@ -59,7 +59,13 @@ async def insert_new(
     width = len(columns)
     group = "(" + ", ".join("?" * width) + ")"
     head = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
-    tail = f" ON CONFLICT DO NOTHING RETURNING {', '.join(returning)}"
+    # A table with rowids needs no RETURNING: when every row went in (an import, mostly) the
+    # keys are the rows' own, and otherwise the new rows are the last rowids handed out.
+    by_rowid = table.dialect_kwargs.get("sqlite_with_rowid", True)
+    tail = " ON CONFLICT DO NOTHING"
+    if not by_rowid:
+        tail += f" RETURNING {', '.join(returning)}"
+    keyed = [list(columns).index(c) for c in returning]
     connection = await session.connection()
     found: list[tuple[Any, ...]] = []
     step = SQLITE_PARAMS // width
@@ -73,7 +79,19 @@ async def insert_new(
             params.extend(values)
         sql = head + ", ".join([group] * len(part)) + tail
         result = await connection.exec_driver_sql(sql, tuple(params))
-        found.extend(tuple(r) for r in result)
+        if not by_rowid:
+            found.extend(tuple(r) for r in result)
+        elif result.rowcount == len(part):
+            found.extend(tuple(row[i] for i in keyed) for row in part)
+        elif result.rowcount > 0:
+            # We hold the write lock: the rows this statement added have the newest rowids.
+            last = result.lastrowid
+            back = await connection.exec_driver_sql(
+                f"SELECT {', '.join(returning)} FROM {table.name}"
+                " WHERE rowid > ? AND rowid <= ? ORDER BY rowid",
+                (last - result.rowcount, last),
+            )
+            found.extend(tuple(r) for r in back)
     return found
 
 
@@ -100,11 +118,14 @@ async def execute_many(
     dates = [i for i, n in enumerate(names) if isinstance(compiled.binds[n].type, UtcDateTime)]
     take = itemgetter(*names, names[0])  # always a tuple, even for one name
     params: list[Any] = []
-    for row in rows:
-        values = list(take(row))
-        for i in dates:
-            values[i] = sqlite_text(values[i])
-        params.append(tuple(values[:-1]))
+    if not dates:
+        params = [take(row)[:-1] for row in rows]
+    else:
+        for row in rows:
+            values = list(take(row))
+            for i in dates:
+                values[i] = sqlite_text(values[i])
+            params.append(tuple(values[:-1]))
     await connection.exec_driver_sql(compiled.string, params)
 
 

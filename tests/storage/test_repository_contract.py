@@ -47,6 +47,19 @@ async def test_add_mentions_twice_changes_nothing(repo: PaperRepository) -> None
     assert await ranked(repo) == before == approx([(A, 2.0), (B, 1.0)])
 
 
+async def test_a_batch_of_known_and_new_shares_counts_only_the_new(
+    repo: PaperRepository,
+) -> None:
+    known = [share(A, "alice"), share(B, "bob")]
+    await repo.add_mentions(known)
+    carol = share(B, "carol")
+    # Known shares first and last, and one new share sent twice in the batch.
+    report = await repo.add_mentions([known[0], carol, share(A, "dan"), carol, known[1]])
+
+    assert report == ImportReport(mentions=2, papers=2)
+    assert sorted(await ranked(repo)) == approx([(A, 2.0), (B, 2.0)])
+
+
 async def test_top_counts_a_repost_for_the_reposter(repo: PaperRepository) -> None:
     await repo.add_mentions(
         [
