@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from core.arxiv_id import abs_url, html_url, pdf_url
 from core.models import Paper, PaperStats
-from core.ports import PaperRepository
+from core.ports import CardQuery, PaperRepository
 from core.ranking import RankingConfig
 from core.replies import Link, PaperCard, Post, RankedPaper, ScorePart
 
@@ -36,6 +36,12 @@ def ranked(stats: list[PaperStats], first_rank: int) -> tuple[RankedPaper, ...]:
     )
 
 
+def card_query(arxiv_id: str, now: datetime) -> CardQuery:
+    """What `/paper` reads besides the paper: the last SPARK_DAYS UTC days, today included."""
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return CardQuery(arxiv_id, first_day=today - timedelta(days=SPARK_DAYS - 1), days=SPARK_DAYS)
+
+
 async def build_card(
     repo: PaperRepository,
     paper: Paper,
@@ -44,18 +50,13 @@ async def build_card(
     note: str | None,
 ) -> PaperCard:
     """Assemble everything `/paper` shows about one paper."""
-    stats = await repo.paper_stats(paper.arxiv_id, "trending", now)
-    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    first_day = today - timedelta(days=SPARK_DAYS - 1)
-    daily = await repo.daily_shares(paper.arxiv_id, first_day, SPARK_DAYS)
-    rank = await repo.rank_of(paper.arxiv_id, "trending", now) if stats and stats.score else None
-    posts = [
-        Post(m.source, m.author, m.posted_at, m.url, m.text)
-        for m in await repo.top_posts(paper.arxiv_id, 3)
-    ]
+    query = card_query(paper.arxiv_id, now)
+    facts = await repo.card(query, now)
+    stats = facts.stats
+    posts = [Post(m.source, m.author, m.posted_at, m.url, m.text) for m in facts.top_posts]
     posts += [
         Post(d.source, f"{d.votes} points, {d.comments} comments", now, d.url, d.title)
-        for d in await repo.discussions(paper.arxiv_id, 2)
+        for d in facts.discussions
     ]
     sources = stats.sources if stats else ()
     parts = tuple(
@@ -65,9 +66,9 @@ async def build_card(
     return PaperCard(
         paper=paper,
         sources=sources,
-        daily_shares=tuple(daily),
-        first_day=first_day.date(),
-        rank=rank,
+        daily_shares=facts.daily_shares,
+        first_day=query.first_day.date(),
+        rank=facts.rank,
         score=stats.score if stats else 0.0,
         score_parts=parts,
         top_posts=tuple(posts),

@@ -87,6 +87,32 @@ class TopQuery:
     words: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class CardQuery:
+    """What a paper card shows besides its score and rank.
+
+    Shares per UTC day for `days` days from `first_day`, the `posts` most engaging posts
+    (one per account) and the `discussions` most voted aggregator items.
+    """
+
+    arxiv_id: str
+    first_day: datetime
+    days: int = 14
+    posts: int = 3
+    discussions: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class CardFacts:
+    """Everything a paper card reads from the store, as of one moment."""
+
+    stats: PaperStats | None  # trending; None when the paper is not tracked
+    rank: int | None  # as `rank_of(..., "trending", now)`; None without a trending score
+    daily_shares: tuple[int, ...]
+    top_posts: tuple[Mention, ...]
+    discussions: tuple[Discussion, ...]
+
+
 class PaperRepository(Protocol):
     """Stored papers, shares, votes, cursors and source health."""
 
@@ -144,6 +170,14 @@ class PaperRepository(Protocol):
 
     async def discussions(self, arxiv_id: str, limit: int) -> list[Discussion]:
         """Return aggregator items about the paper, most voted first."""
+        ...
+
+    async def card(self, query: CardQuery, now: datetime) -> CardFacts:
+        """Return one paper's card, read together (a `/paper` reply is one round of reads).
+
+        The same as `paper_stats` (trending), `rank_of` (trending; asked only of a paper that
+        scores), `daily_shares`, `top_posts` and `discussions` would return.
+        """
         ...
 
     async def count_waiting(self) -> int:

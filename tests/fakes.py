@@ -27,7 +27,7 @@ from core.models import (
     VoteSnapshot,
     Window,
 )
-from core.ports import Batch, Clock, TopQuery
+from core.ports import Batch, CardFacts, CardQuery, Clock, TopQuery
 from core.ranking import RankingConfig, rank_papers, tie_key
 from core.replies import Reply
 from core.signals import Signal, Snapshot, paper_stats, share_signal, vote_signal
@@ -192,6 +192,19 @@ class InMemoryPaperRepository:
         found = [Discussion(s.source, s.url, s.title, s.votes, s.comments) for s in latest.values()]
         found.sort(key=lambda d: (-d.votes, d.source, d.url or ""))
         return found[:limit]
+
+    async def card(self, query: CardQuery, now: datetime) -> CardFacts:
+        stats = await self.paper_stats(query.arxiv_id, "trending", now)
+        scores = stats is not None and stats.score > 0
+        return CardFacts(
+            stats=stats,
+            rank=await self.rank_of(query.arxiv_id, "trending", now) if scores else None,
+            daily_shares=tuple(
+                await self.daily_shares(query.arxiv_id, query.first_day, query.days)
+            ),
+            top_posts=tuple(await self.top_posts(query.arxiv_id, query.posts)),
+            discussions=tuple(await self.discussions(query.arxiv_id, query.discussions)),
+        )
 
     async def newest(self, limit: int, offset: int) -> list[PaperStats]:
         now = self._clock.now()

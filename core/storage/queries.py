@@ -1,4 +1,4 @@
-"""Read side of `SqlPaperRepository`: ranked lists, cards, the 2016 page and search."""
+"""Read side of `SqlPaperRepository`: ranked lists, paper stats, the 2016 page and search."""
 
 from __future__ import annotations
 
@@ -6,21 +6,22 @@ import asyncio
 import json
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, and_, func, or_, select
+from sqlalchemy import BindParameter, Row, Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.models import Discussion, Mention, Paper, PaperStats, Window
+from core.models import Paper, PaperStats, Window
 from core.ports import Clock, TopQuery
 from core.ranking import RankingConfig
 from core.signals import Signal, paper_stats
 from core.storage.freshness import ensure_fresh
+from core.storage.paper_reads import CardMixin
 from core.storage.refresh import chunks, from_db
-from core.storage.tables import MentionRow, PaperRow, SignalRow, SnapshotRow
-from core.storage.trending import TrendingMixin, filtered
+from core.storage.tables import PaperRow, SignalRow
+from core.storage.trending import filtered
 
 _CARD = (
     PaperRow.arxiv_id,
@@ -34,9 +35,6 @@ _CARD = (
     PaperRow.last_share_at,
 )
 _RANK = (PaperRow.arxiv_id, PaperRow.published, PaperRow.last_share_at)
-_PAPER_SIGNALS = PaperRow.__table__.outerjoin(
-    SignalRow.__table__, SignalRow.arxiv_id == PaperRow.arxiv_id
-)
 _SIGNAL = (
     SignalRow.source,
     SignalRow.kind,
@@ -80,7 +78,7 @@ def _before(keys: tuple[Any, ...], values: tuple[Any, ...]) -> Any:
 CATEGORIES_TTL = 300.0  # seconds
 
 
-class QueryMixin(TrendingMixin):
+class QueryMixin(CardMixin):
     """Queries that read stored scores; never a scan of all mentions."""
 
     _factory: async_sessionmaker[AsyncSession]
@@ -134,13 +132,13 @@ class QueryMixin(TrendingMixin):
         self, session: AsyncSession, ids: Sequence[str], window: Window, now: datetime
     ) -> list[PaperStats]:
         """Build PaperStats for `ids`, keeping their order."""
-        return await self._build(session, ids, window, now, _CARD)
+        return await self._build(session, ids, window, now, _CARD_READ)
 
     async def _ranked(
         self, session: AsyncSession, ids: Sequence[str], now: datetime
     ) -> list[PaperStats]:
         """Trending PaperStats for `ids` with only what ranking reads (no title or abstract)."""
-        return await self._build(session, ids, "trending", now, _RANK)
+        return await self._build(session, ids, "trending", now, _RANK_READ)
 
     async def _build(
         self,
@@ -148,19 +146,17 @@ class QueryMixin(TrendingMixin):
         ids: Sequence[str],
         window: Window,
         now: datetime,
-        columns: Sequence[Any],
+        read: _Read,
     ) -> list[PaperStats]:
         # Core rows rather than ORM objects: ranking builds hundreds of these per query.
         if not ids:
             return []
         papers: dict[str, Any] = {}
         signals: dict[str, list[Signal]] = defaultdict(list)
-        width = len(columns)
+        width = read.width
         connection = await session.connection()  # Core results: no ORM row processing
         for part in chunks(list(ids)):
-            # One round trip: each paper's columns come once per signal row.
-            stmt = select(*columns, *_SIGNAL).select_from(_PAPER_SIGNALS)
-            for row in await connection.execute(stmt.where(PaperRow.arxiv_id.in_(part))):
+            for row in await connection.execute(read.stmt, {"ids": list(part)}):
                 papers[row[0]] = row
                 source, kind, day, week, month, total, trend, comments = row[width:]
                 if kind is not None:
@@ -176,10 +172,14 @@ class QueryMixin(TrendingMixin):
                             comments,
                         )
                     )
-        paper = paper_from_row if columns is _CARD else _bare
         return [
             paper_stats(
-                paper(papers[i]), signals[i], window, now, self._config, papers[i].last_share_at
+                read.paper(papers[i]),
+                signals[i],
+                window,
+                now,
+                self._config,
+                papers[i].last_share_at,
             )
             for i in ids
             if i in papers
@@ -197,7 +197,8 @@ class QueryMixin(TrendingMixin):
         async with self._factory() as session:
             await self._fresh(session, now)
             if window == "trending":
-                return await self._trending_rank(session, arxiv_id, now)
+                found = await self._ranked(session, [arxiv_id], now)
+                return await self._trending_place(session, found[0], now) if found else None
             score, networks = _SCORE[window]
             keys = (score, networks, _LAST, _PUBLISHED, PaperRow.arxiv_id)
             row = (
@@ -209,91 +210,6 @@ class QueryMixin(TrendingMixin):
                 select(func.count()).select_from(PaperRow).where(_before(keys, tuple(row)))
             )
             return int(ahead.scalar_one()) + 1
-
-    async def daily_shares(self, arxiv_id: str, first: datetime, days: int) -> list[int]:
-        """Return the paper's shares per UTC day for `days` days from `first`."""
-        if days <= 0:
-            return []
-        # One count per day over the (arxiv_id, posted_at) index, all in one statement: a
-        # popular paper's thousands of shares are neither fetched nor compared many times.
-        counts = [
-            select(func.count())
-            .where(
-                MentionRow.arxiv_id == arxiv_id,
-                MentionRow.posted_at >= first + timedelta(days=d),
-                MentionRow.posted_at < first + timedelta(days=d + 1),
-            )
-            .scalar_subquery()
-            for d in range(days)
-        ]
-        async with self._factory() as session:
-            row = (await session.execute(select(*counts))).one()
-            return [int(n) for n in row]
-
-    async def top_posts(self, arxiv_id: str, limit: int) -> list[Mention]:
-        """Return the paper's most engaging shares, then the earliest, one per account."""
-        posts: list[Mention] = []
-        seen: set[tuple[str, str]] = set()
-        page = max(limit * 5, 20)
-        async with self._factory() as session:
-            # Pages until `limit` accounts are found: one prolific account cannot crowd out
-            # the rest, and a popular paper's thousands of shares are not all read.
-            for offset in range(0, 1_000_000, page):
-                rows = (
-                    (
-                        await session.execute(
-                            select(MentionRow)
-                            .where(MentionRow.arxiv_id == arxiv_id)
-                            .order_by(
-                                MentionRow.engagement.desc(), MentionRow.posted_at, MentionRow.id
-                            )
-                            .limit(page)
-                            .offset(offset)
-                        )
-                    )
-                    .scalars()
-                    .all()
-                )
-                for r in rows:
-                    if (r.source, r.author) not in seen:
-                        seen.add((r.source, r.author))
-                        posts.append(_mention(r))
-                if len(posts) >= limit or len(rows) < page:
-                    break
-        return posts[:limit]
-
-    async def discussions(self, arxiv_id: str, limit: int) -> list[Discussion]:
-        """Return aggregator items about the paper, most voted first."""
-        async with self._factory() as session:
-            latest = (
-                select(
-                    SnapshotRow.source,
-                    SnapshotRow.item_id,
-                    func.max(SnapshotRow.taken_at).label("at"),
-                )
-                .where(SnapshotRow.arxiv_id == arxiv_id)
-                .group_by(SnapshotRow.source, SnapshotRow.item_id)
-                .subquery()
-            )
-            rows = await session.execute(
-                select(
-                    SnapshotRow.source,
-                    SnapshotRow.url,
-                    SnapshotRow.title,
-                    SnapshotRow.votes,
-                    SnapshotRow.comments,
-                )
-                .join(
-                    latest,
-                    (SnapshotRow.source == latest.c.source)
-                    & (SnapshotRow.item_id == latest.c.item_id)
-                    & (SnapshotRow.taken_at == latest.c.at),
-                )
-                .where(SnapshotRow.arxiv_id == arxiv_id)
-                .order_by(SnapshotRow.votes.desc())
-                .limit(limit)
-            )
-            return [Discussion(*r) for r in rows]
 
     async def newest(self, limit: int, offset: int) -> list[PaperStats]:
         """Return shared papers by publication date, newest first."""
@@ -348,21 +264,6 @@ class QueryMixin(TrendingMixin):
         return list(ranked)
 
 
-def _mention(r: MentionRow) -> Mention:
-    return Mention(
-        source=r.source,
-        post_id=r.post_id,
-        author=r.author,
-        posted_at=r.posted_at,
-        kind="repost" if r.kind == "repost" else "quote" if r.kind == "quote" else "post",
-        arxiv_id=r.arxiv_id,
-        version=r.version,
-        url=r.url,
-        text=r.text,
-        engagement=r.engagement,
-    )
-
-
 def paper_from_row(row: PaperRow | Row[Any]) -> Paper:
     """Turn a stored paper (an ORM row, or a Core row of its columns) into a `Paper`."""
     return Paper(
@@ -382,4 +283,27 @@ def _bare(row: Row[Any]) -> Paper:
     return Paper(arxiv_id=row.arxiv_id, published=row.published)
 
 
-# Scores are compared as tie_key rounds them; the margin covers the float error of the bounds.
+class _Read(NamedTuple):
+    """Papers' columns with their signals, and how to turn the columns into a `Paper`."""
+
+    stmt: Select[Any]
+    width: int  # how many of a row's columns are the paper's
+    paper: Callable[[Row[Any]], Paper]
+
+
+def _with_signals(columns: tuple[Any, ...], paper: Callable[[Row[Any]], Paper]) -> _Read:
+    # One round trip: each paper's columns come once per signal row. Built once: ranking runs
+    # it for hundreds of papers a query, and `/paper` on every call. The ids bound the signals
+    # too: PostgreSQL does not carry them across the join, and with stale statistics it would
+    # hash every signal row instead of looking up these papers' own.
+    ids: BindParameter[str] = bindparam("ids", expanding=True)
+    join = PaperRow.__table__.outerjoin(
+        SignalRow.__table__,
+        and_(SignalRow.arxiv_id == PaperRow.arxiv_id, SignalRow.arxiv_id.in_(ids)),
+    )
+    stmt = select(*columns, *_SIGNAL).select_from(join).where(PaperRow.arxiv_id.in_(ids))
+    return _Read(stmt, len(columns), paper)
+
+
+_CARD_READ = _with_signals(_CARD, paper_from_row)
+_RANK_READ = _with_signals(_RANK, _bare)

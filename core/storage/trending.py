@@ -1,29 +1,35 @@
-"""Trending order from the two indexed keys: the threshold walk behind `/top` and `/paper`.
+"""Trending order from the two indexed keys: the threshold walk of `/top`, the rank of `/paper`.
 
 A paper's trending score is its decayed share sum plus its log-compressed decayed vote gains.
 `papers.trend_shares` and `papers.trend_votes` keep both sums as log2 values whose order at any
 later time is the order of the sums (core.ranking), so walking down their indexes meets papers
-best first, and `trending_bound` of the last keys met caps what any unmet paper can score.
+best first, and `trending_bound` of the last keys met caps what any unmet paper can score. One
+paper's rank needs no walk: its score turns into key ranges that hold every paper that may be
+ahead of it.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, literal, select, union_all
+from sqlalchemy import Select, bindparam, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import PaperStats
 from core.ports import TopQuery
-from core.ranking import NEG_INF, RankingConfig, decayed, rank_papers, tie_key
+from core.ranking import NEG_INF, RankingConfig, decay_exponent, decayed, rank_papers, tie_key
 from core.signals import trending_bound
-from core.storage.refresh import FLOOR, from_db
+from core.storage.refresh import FLOOR, from_db, to_db
 from core.storage.tables import PaperRow
 
 TRENDING_RANK_DEPTH = 200  # `/paper` reports trending ranks down to this depth
+# Where `/paper` splits a score between a paper's share and vote keys (see `_reach`): measured
+# on the benchmark store, 0.7 reads the fewest papers for ranks near the depth.
+RANK_SHARE_PART = 0.7
 _KEYS: tuple[Any, ...] = (PaperRow.arxiv_id, PaperRow.trend_shares, PaperRow.trend_votes)
 
 
@@ -92,22 +98,6 @@ class TrendingMixin:
             exhausted=len(seen[0]) < depth and len(seen[1]) < depth,
         )
 
-    async def _surely_behind(self, session: AsyncSession, rounded: float, now: datetime) -> bool:
-        """Whether TRENDING_RANK_DEPTH papers outscore `rounded` on their shares alone.
-
-        The decayed share key bounds a score from below, so one index step settles the rank of
-        the many papers far down the list.
-        """
-        stmt = (
-            select(PaperRow.trend_shares)
-            .where(PaperRow.trend_shares > FLOOR)
-            .order_by(PaperRow.trend_shares.desc())
-            .offset(TRENDING_RANK_DEPTH - 1)
-            .limit(1)
-        )
-        key = (await (await session.connection()).execute(stmt)).scalar()
-        return key is not None and _above(decayed(key, now, self._config.half_life), rounded)
-
     def _hopeful(self, walk: _Walk, need: int, vote_weight: float, now: datetime) -> list[str]:
         """The papers of a walk that may be among the best `need`, from bounds on their keys.
 
@@ -130,46 +120,112 @@ class TrendingMixin:
         """The most a paper that neither walk reached can score."""
         return trending_bound(walk.share_floor, walk.vote_floor, vote_weight, now, self._config)
 
-    async def _trending_rank(
-        self, session: AsyncSession, arxiv_id: str, now: datetime
+    async def _trending_place(
+        self, session: AsyncSession, stats: PaperStats, now: datetime
     ) -> int | None:
         """The paper's place in the exact trending order, if within TRENDING_RANK_DEPTH.
 
-        The threshold walk of `_trending_ids`, but a paper's keys already bound its score:
-        the decayed share key from below, `trending_bound` of its keys from above. Only the
-        papers those bounds cannot place against this one are scored exactly.
+        A paper's keys bound its score: the decayed share key from below, `trending_bound`
+        from above. Papers whose share key alone beats this score are counted in the index,
+        not read; a paper far down stops there. Of the rest, only those whose keys may reach
+        the score are read (see `_near`), and only those the bounds cannot place against this
+        paper are scored exactly.
         """
-        found = await self._ranked(session, [arxiv_id], now)
-        if not found or found[0].score <= 0:
+        if stats.score <= 0:
             return None
-        key = tie_key(found[0])
-        if await self._surely_behind(session, key[0], now):
+        key = tie_key(stats)
+        score = key[0]
+        half_life = self._config.half_life
+        # Keys above `top` decay to more than the score even with the float error of `decayed`.
+        top = _key_of(score * (1 + 1e-6) + 1e-8, now, half_life)
+        ahead = await self._count_above(session, top)
+        if ahead >= TRENDING_RANK_DEPTH:
             return None
         vote_weight = await self._vote_weight(session)
-        depth = TRENDING_RANK_DEPTH
-        while True:
-            walk = await self._walk(session, TopQuery(), depth)
-            ahead = 0
-            unsure: list[str] = []
-            for other, (shares, votes) in walk.keys.items():
-                low = decayed(shares, now, self._config.half_life)
-                high = trending_bound(shares, votes, vote_weight, now, self._config)
-                if other == arxiv_id or _below(high, key[0]):
-                    continue
-                if _above(low, key[0]):
-                    ahead += 1
-                else:
-                    unsure.append(other)
-            if ahead >= TRENDING_RANK_DEPTH:
-                return None
-            exact = await self._ranked(session, sorted(unsure), now)
-            ahead += sum(1 for s in exact if s.score > 0 and tie_key(s) > key)
-            if ahead >= TRENDING_RANK_DEPTH:
-                return None
-            bound = self._unseen_bound(walk, vote_weight, now)
-            if walk.exhausted or _below(bound, key[0]):
-                return ahead + 1
-            depth *= 4
+        share_floor, vote_floor = self._reach(score, vote_weight, now)
+        unsure: list[str] = []
+        for other, (shares, votes) in (
+            await self._near(session, top, share_floor, vote_floor)
+        ).items():
+            low = decayed(shares, now, half_life)
+            high = trending_bound(shares, votes, vote_weight, now, self._config)
+            if other == stats.paper.arxiv_id or _below(high, score):
+                continue
+            if _above(low, score):
+                ahead += 1
+            else:
+                unsure.append(other)
+        if ahead >= TRENDING_RANK_DEPTH:
+            return None
+        exact = await self._ranked(session, sorted(unsure), now)
+        ahead += sum(1 for s in exact if s.score > 0 and tie_key(s) > key)
+        return ahead + 1 if ahead < TRENDING_RANK_DEPTH else None
+
+    def _reach(self, score: float, vote_weight: float, now: datetime) -> tuple[float, float]:
+        """A share key and a vote key under both of which a paper surely scores below `score`.
+
+        The score is split: a paper under both keys has decayed shares under RANK_SHARE_PART
+        of it and vote points under nearly all the rest. When no split separates (a score too
+        small for the rounding of the bounds), both are -inf: every paper with a key is read.
+        """
+        half_life = self._config.half_life
+        share_floor = _key_of(RANK_SHARE_PART * score, now, half_life)
+        if vote_weight > 0:
+            # log2(2^y - 1) with 2^y - 1 the votes worth the rest of the score; capped where
+            # 2^y overflows (a lower key only reads more papers).
+            y = min((1 - RANK_SHARE_PART) * (1 - 1e-4) * score / vote_weight, 1000.0)
+            votes = y + math.log2(-math.expm1(-y * math.log(2))) if y > 0 else NEG_INF
+            vote_floor = votes + decay_exponent(now, half_life)
+            bound = trending_bound(share_floor, vote_floor, vote_weight, now, self._config)
+        else:
+            # Without vote sources, votes add nothing to a bound: no paper is read by its votes.
+            vote_floor = math.inf
+            bound = decayed(share_floor, now, half_life)
+        if _below(bound, score):
+            return share_floor, vote_floor
+        return NEG_INF, NEG_INF
+
+    async def _count_above(self, session: AsyncSession, key: float) -> int:
+        """How many papers have a share key above `key`, counted up to TRENDING_RANK_DEPTH."""
+        connection = await session.connection()
+        return int((await connection.execute(_ABOVE, {"key": key})).scalar_one())
+
+    async def _near(
+        self, session: AsyncSession, top: float, share_floor: float, vote_floor: float
+    ) -> dict[str, tuple[float, float]]:
+        """The keys of the papers a rank must look at: two index ranges.
+
+        Those with a share key in (share_floor, top], and those with a vote key above
+        vote_floor whose share key is at most `top` (the rest were counted).
+        """
+        params = {"top": top, "share_floor": to_db(share_floor), "vote_floor": to_db(vote_floor)}
+        stmt = _SHARES_NEAR if vote_floor == math.inf else _NEAR
+        rows = await (await session.connection()).execute(stmt, params)
+        # The vote range is not narrowed by share key in SQL: a planner without statistics
+        # would intersect it with the share index, whose range there spans nearly every paper.
+        return {
+            arxiv_id: (from_db(shares), from_db(votes))
+            for arxiv_id, shares, votes in rows
+            if shares <= top
+        }
+
+
+# The statements of a rank, built once as `/paper` runs them on every call. The count reads the
+# key itself, not the id: the index covers it, and no paper row is read; its order keeps the
+# index scan when a planner misjudges how many papers the limit leaves out.
+_ABOVE = select(func.count()).select_from(
+    select(PaperRow.trend_shares)
+    .where(PaperRow.trend_shares > bindparam("key"))
+    .order_by(PaperRow.trend_shares.desc())
+    .limit(TRENDING_RANK_DEPTH)
+    .subquery()
+)
+_SHARES_NEAR = select(*_KEYS).where(
+    PaperRow.trend_shares > bindparam("share_floor"), PaperRow.trend_shares <= bindparam("top")
+)
+_NEAR = union_all(
+    _SHARES_NEAR, select(*_KEYS).where(PaperRow.trend_votes > bindparam("vote_floor"))
+)
 
 
 def filtered(stmt: Select[Any], query: TopQuery) -> Select[Any]:
@@ -198,3 +254,8 @@ def _above(bound: float, rounded: float) -> bool:
 
 def _below(bound: float, rounded: float) -> bool:
     return round(bound * (1 + 1e-9) + 1e-12, 9) < rounded
+
+
+def _key_of(value: float, now: datetime, half_life: timedelta) -> float:
+    """The stored key that decays to `value` at `now` (the inverse of `decayed`)."""
+    return math.log2(value) + decay_exponent(now, half_life) if value > 0 else NEG_INF

@@ -7,9 +7,21 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.models import Discussion, Paper
-from core.ports import PaperRepository
+from core.ports import CardFacts, CardQuery, PaperRepository
 from tests.conftest import START
-from tests.storage.builders import A, B, C, D, E, counts, described, hours_ago, share, votes
+from tests.storage.builders import (
+    A,
+    B,
+    C,
+    D,
+    E,
+    counts,
+    described,
+    hours_ago,
+    ids,
+    share,
+    votes,
+)
 
 
 def xfail_on(
@@ -179,3 +191,101 @@ async def test_get_paper_returns_what_arxiv_said(repo: PaperRepository) -> None:
 
     assert await repo.get_paper(A) == paper
     assert await repo.get_paper(B) is None
+
+
+# --- the whole card in one read -----------------------------------------------------------------
+
+
+async def test_card_reads_what_the_single_reads_return(repo: PaperRepository) -> None:
+    first = day(13)
+    await repo.save_papers([described(A, "Title", published=day(1))])
+    await repo.add_mentions(
+        [
+            share(A, "alice", engagement=9, at=first + timedelta(hours=3), post_id="alice-1"),
+            share(A, "bob", engagement=4, at=hours_ago(30), post_id="bob-1"),
+            share(A, "cy", engagement=1, post_id="cy-1"),
+            share(A, "dee", source="x", post_id="dee-1"),
+            share(A, "early", at=first - timedelta(hours=1), post_id="early-1"),
+            *(share(B, f"b{i}") for i in range(9)),
+            share(C, "carl"),
+        ]
+    )
+    await repo.add_snapshots(
+        [votes(A, 3, item="hn-1", at=hours_ago(6)), votes(A, 40, item="hn-1", comments=8)]
+    )
+
+    facts = await repo.card(CardQuery(A, first_day=first, days=14, posts=2), START)
+
+    assert facts == CardFacts(
+        stats=await repo.paper_stats(A, "trending", START),
+        rank=await repo.rank_of(A, "trending", START),
+        daily_shares=tuple(await repo.daily_shares(A, first, 14)),
+        top_posts=tuple(await repo.top_posts(A, 2)),
+        discussions=tuple(await repo.discussions(A, 2)),
+    )
+    assert facts.stats is not None
+    assert facts.stats.paper == described(A, "Title", published=day(1))
+    assert facts.rank == 2
+    assert facts.daily_shares == (1,) + (0,) * 11 + (1, 2)
+    assert [p.post_id for p in facts.top_posts] == ["alice-1", "bob-1"]
+    assert facts.discussions == (
+        Discussion("hackernews", "https://news.example.org/hn-1", "Story hn-1", 40, 8),
+    )
+
+
+async def test_card_of_an_untracked_paper_is_empty(repo: PaperRepository) -> None:
+    await repo.add_mentions([share(A, "alice")])
+
+    facts = await repo.card(CardQuery(B, first_day=day(24), days=3), START)
+
+    assert facts == CardFacts(
+        stats=None, rank=None, daily_shares=(0, 0, 0), top_posts=(), discussions=()
+    )
+
+
+async def test_card_of_a_paper_without_signal_has_no_rank(repo: PaperRepository) -> None:
+    await repo.save_papers([described(A)])
+    await repo.add_mentions([share(B, "bob")])
+
+    facts = await repo.card(CardQuery(A, first_day=day(24), days=3), START)
+
+    assert facts.stats is not None
+    assert (facts.stats.score, facts.rank, facts.daily_shares) == (0.0, None, (0, 0, 0))
+
+
+async def test_card_ranks_as_trending_top_with_votes_and_decay(repo: PaperRepository) -> None:
+    await repo.add_mentions(
+        [share(A, f"a{i}", at=hours_ago(40)) for i in range(6)]
+        + [share(B, f"b{i}", at=hours_ago(2)) for i in range(3)]
+        + [share(C, "c", at=hours_ago(1))]
+        + [share(D, f"d{i}", at=hours_ago(24 * 12)) for i in range(40)]
+    )
+    # E has no share at all: its votes alone place it.
+    await repo.add_snapshots(
+        [
+            votes(E, 0, at=hours_ago(5)),
+            votes(E, 200, at=hours_ago(1)),
+            votes(C, 0, item="c-1", at=hours_ago(3)),
+            votes(C, 6, item="c-1"),
+        ]
+    )
+    order = await ids(repo, "trending")
+
+    ranks = {
+        p: (await repo.card(CardQuery(p, first_day=day(24), days=3), START)).rank for p in order
+    }
+
+    assert ranks == {p: i + 1 for i, p in enumerate(order)}
+    assert len(order) == 5
+
+
+async def test_card_rank_reaches_only_the_top_200(repo: PaperRepository) -> None:
+    papers = [f"2612.{i:05d}" for i in range(201)]
+    await repo.add_mentions(
+        [share(p, "alice", at=START - timedelta(minutes=i)) for i, p in enumerate(papers)]
+    )
+
+    async def rank(arxiv_id: str) -> int | None:
+        return (await repo.card(CardQuery(arxiv_id, first_day=day(24), days=3), START)).rank
+
+    assert [await rank(papers[i]) for i in (0, 1, 199, 200)] == [1, 2, 200, None]

@@ -1,0 +1,186 @@
+"""Read side of `SqlPaperRepository` for one paper: its card, shares per day, posts, discussions.
+
+A card is read in one session, so `/paper` takes one connection and reads the paper's stats
+once for its score and its rank. The statements are built once with bound parameters: `/paper`
+runs each of them, and building one again costs more than SQLite takes to answer it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Integer, Select, bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+
+from core.models import Discussion, Mention, PaperStats, Window
+from core.ports import CardFacts, CardQuery
+from core.storage.tables import MentionRow, SnapshotRow
+from core.storage.trending import TrendingMixin
+
+_MENTION = (
+    MentionRow.source,
+    MentionRow.post_id,
+    MentionRow.author,
+    MentionRow.posted_at,
+    MentionRow.kind,
+    MentionRow.arxiv_id,
+    MentionRow.version,
+    MentionRow.url,
+    MentionRow.text,
+    MentionRow.engagement,
+)
+_POSTS = (
+    select(*_MENTION)
+    .where(MentionRow.arxiv_id == bindparam("arxiv_id"))
+    .order_by(MentionRow.engagement.desc(), MentionRow.posted_at, MentionRow.id)
+    .limit(bindparam("page", type_=Integer))
+    .offset(bindparam("offset", type_=Integer))
+)
+_LATEST = (
+    select(SnapshotRow.source, SnapshotRow.item_id, func.max(SnapshotRow.taken_at).label("at"))
+    .where(SnapshotRow.arxiv_id == bindparam("arxiv_id"))
+    .group_by(SnapshotRow.source, SnapshotRow.item_id)
+    .subquery()
+)
+_DISCUSSIONS = (
+    select(
+        SnapshotRow.source,
+        SnapshotRow.url,
+        SnapshotRow.title,
+        SnapshotRow.votes,
+        SnapshotRow.comments,
+    )
+    .join(
+        _LATEST,
+        (SnapshotRow.source == _LATEST.c.source)
+        & (SnapshotRow.item_id == _LATEST.c.item_id)
+        & (SnapshotRow.taken_at == _LATEST.c.at),
+    )
+    .where(SnapshotRow.arxiv_id == bindparam("arxiv_id"))
+    .order_by(SnapshotRow.votes.desc())
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
+class CardMixin(TrendingMixin):
+    """A paper's card and the reads it is made of; the repository supplies stats and freshness."""
+
+    _factory: async_sessionmaker[AsyncSession]
+
+    async def _fresh(self, session: AsyncSession, now: datetime) -> None:
+        raise NotImplementedError
+
+    async def _stats(
+        self, session: AsyncSession, ids: Sequence[str], window: Window, now: datetime
+    ) -> list[PaperStats]:
+        raise NotImplementedError
+
+    async def card(self, query: CardQuery, now: datetime) -> CardFacts:
+        """Read a paper card in one session: one connection, and the stats read once."""
+        arxiv_id = query.arxiv_id
+        async with self._factory() as session:
+            await self._fresh(session, now)
+            found = await self._stats(session, [arxiv_id], "trending", now)
+            stats = found[0] if found else None
+            rank = None
+            if stats is not None and stats.score:
+                rank = await self._trending_place(session, stats, now)
+            connection = await session.connection()
+            daily = await _daily_shares(connection, arxiv_id, query.first_day, query.days)
+            return CardFacts(
+                stats=stats,
+                rank=rank,
+                daily_shares=tuple(daily),
+                top_posts=tuple(await _top_posts(connection, arxiv_id, query.posts)),
+                discussions=tuple(await _discussions(connection, arxiv_id, query.discussions)),
+            )
+
+    async def daily_shares(self, arxiv_id: str, first: datetime, days: int) -> list[int]:
+        """Return the paper's shares per UTC day for `days` days from `first`."""
+        async with self._factory() as session:
+            return await _daily_shares(await session.connection(), arxiv_id, first, days)
+
+    async def top_posts(self, arxiv_id: str, limit: int) -> list[Mention]:
+        """Return the paper's most engaging shares, then the earliest, one per account."""
+        async with self._factory() as session:
+            return await _top_posts(await session.connection(), arxiv_id, limit)
+
+    async def discussions(self, arxiv_id: str, limit: int) -> list[Discussion]:
+        """Return aggregator items about the paper, most voted first."""
+        async with self._factory() as session:
+            return await _discussions(await session.connection(), arxiv_id, limit)
+
+
+@cache
+def _daily(days: int) -> Select[Any]:
+    # One count per day over the (arxiv_id, posted_at) index, all in one statement: a popular
+    # paper's thousands of shares are neither fetched nor compared many times.
+    return select(
+        *(
+            select(func.count())
+            .where(
+                MentionRow.arxiv_id == bindparam("arxiv_id"),
+                MentionRow.posted_at >= bindparam(f"from_{d}"),
+                MentionRow.posted_at < bindparam(f"from_{d + 1}"),
+            )
+            .scalar_subquery()
+            for d in range(days)
+        )
+    )
+
+
+async def _daily_shares(
+    connection: AsyncConnection, arxiv_id: str, first: datetime, days: int
+) -> list[int]:
+    """The paper's shares per UTC day for `days` days from `first`."""
+    if days <= 0:
+        return []
+    bounds = {f"from_{d}": first + timedelta(days=d) for d in range(days + 1)}
+    row = (await connection.execute(_daily(days), {"arxiv_id": arxiv_id, **bounds})).one()
+    return [int(n) for n in row]
+
+
+async def _top_posts(connection: AsyncConnection, arxiv_id: str, limit: int) -> list[Mention]:
+    """The paper's most engaging shares, then the earliest, one per account."""
+    posts: list[Mention] = []
+    seen: set[tuple[str, str]] = set()
+    # Pages until `limit` accounts are found: one prolific account cannot crowd out the rest,
+    # and a popular paper's thousands of shares are not all read. Most top shares come from
+    # distinct accounts, so a page is a little over `limit`: every row read is parsed.
+    page = max(limit * 2, 8)
+    for offset in range(0, 1_000_000, page):
+        params = {"arxiv_id": arxiv_id, "page": page, "offset": offset}
+        rows = (await connection.execute(_POSTS, params)).all()
+        for r in rows:
+            if len(posts) >= limit:
+                break
+            if (r.source, r.author) not in seen:
+                seen.add((r.source, r.author))
+                posts.append(_mention(r))
+        if len(posts) >= limit or len(rows) < page:
+            break
+    return posts
+
+
+async def _discussions(connection: AsyncConnection, arxiv_id: str, limit: int) -> list[Discussion]:
+    """Aggregator items about the paper with their latest counts, most voted first."""
+    rows = await connection.execute(_DISCUSSIONS, {"arxiv_id": arxiv_id, "limit": limit})
+    return [Discussion(*r) for r in rows]
+
+
+def _mention(r: Any) -> Mention:
+    return Mention(
+        source=r.source,
+        post_id=r.post_id,
+        author=r.author,
+        posted_at=r.posted_at,
+        kind="repost" if r.kind == "repost" else "quote" if r.kind == "quote" else "post",
+        arxiv_id=r.arxiv_id,
+        version=r.version,
+        url=r.url,
+        text=r.text,
+        engagement=r.engagement,
+    )
