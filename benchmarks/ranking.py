@@ -9,10 +9,11 @@ over the days with a recent bias and a burst after each paper appears, three net
 accounts share many papers (sometimes the same one twice), vote snapshots from three aggregators
 for a few thousand papers, and arXiv metadata for most papers.
 
-Mentions go in through `SqlPaperRepository.add_mentions` in batches of 5,000, in time order, as
-the JSONL import and the pollers feed them, with a clock that ticks from the end of the period.
-The same rows are then inserted with a raw `executemany` into a copy of the mentions table (same
-columns and indexes) on the same database, through the engine's own driver connection.
+Mentions go in through `SqlPaperRepository.add_mentions` in batches of `IMPORT_BATCH` (20,000),
+in time order, as `trending-arxiv import` feeds them, with a clock that ticks from the end of
+the period. The same rows are then inserted with a raw `executemany` into a copy of the mentions
+table (same columns and indexes) on the same database, through the engine's own driver
+connection, a commit per batch of the same size.
 
 Queries run with `now` fixed at the end of the period; warm-up calls are not counted. On
 PostgreSQL the benchmark creates a scratch database on the named server and drops it afterwards.
@@ -41,6 +42,8 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.cards import card_query
+from core.importer import IMPORT_BATCH
 from core.models import Mention, MentionKind, Paper, VoteSnapshot
 from core.ports import TopQuery
 from core.ranking import RankingConfig
@@ -49,7 +52,7 @@ from core.storage.repository import SqlPaperRepository
 from core.storage.tables import MentionRow
 
 END = datetime(2026, 6, 1, tzinfo=UTC)
-BATCH = 5000
+BATCH = IMPORT_BATCH
 SNAPSHOT_BATCH = 1000
 PAPER_BATCH = 1000
 QUERIES = 200
@@ -392,15 +395,10 @@ async def raw_insert(engine: AsyncEngine, mentions: Sequence[Mention]) -> float:
 
 
 async def paper_card(repo: SqlPaperRepository, arxiv_id: str, now: datetime) -> None:
-    """What `/paper` reads (see core/cards.py)."""
-    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    """What `/paper` reads: the stored paper (core/metadata.py), then its card (core/cards.py)."""
     await repo.get_paper(arxiv_id)
-    stats = await repo.paper_stats(arxiv_id, "trending", now)
-    await repo.rank_of(arxiv_id, "trending", now)
-    await repo.daily_shares(arxiv_id, today - timedelta(days=13), 14)
-    await repo.top_posts(arxiv_id, 3)
-    await repo.discussions(arxiv_id, 2)
-    assert stats is not None
+    facts = await repo.card(card_query(arxiv_id, now), now)
+    assert facts.stats is not None
 
 
 async def latencies(repo: SqlPaperRepository, data: Dataset, seed: int) -> dict[str, Any]:
