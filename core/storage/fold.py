@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import String, Table, and_, column, func, select, values
+from sqlalchemy import BindParameter, String, Table, and_, bindparam, column, func, select, values
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ranking import NEG_INF, WINDOW_LENGTHS, RankingConfig, decay_exponent, log2_add
@@ -246,8 +246,12 @@ async def _stored(
     stamps: dict[str, datetime | None] = {}
     tallies: dict[tuple[str, str], _Tally] = {}
     votes: set[str] = set()
+    listed: BindParameter[str] = bindparam("ids", expanding=True)
+    # The ids bound the signals too: PostgreSQL does not carry them across the join, and with
+    # the statistics of a table an import is still filling it hashes every signal row instead.
     joined = PaperRow.__table__.outerjoin(
-        SignalRow.__table__, SignalRow.arxiv_id == PaperRow.arxiv_id
+        SignalRow.__table__,
+        and_(SignalRow.arxiv_id == PaperRow.arxiv_id, SignalRow.arxiv_id.in_(listed)),
     )
     columns = (
         PaperRow.arxiv_id,
@@ -262,8 +266,8 @@ async def _stored(
     )
     connection = await session.connection()
     for part in chunks(ids):
-        stmt = select(*columns).select_from(joined).where(PaperRow.arxiv_id.in_(part))
-        rows = await connection.execute(stmt)
+        stmt = select(*columns).select_from(joined).where(PaperRow.arxiv_id.in_(listed))
+        rows = await connection.execute(stmt, {"ids": list(part)})
         for arxiv_id, at, source, kind, day, week, month, total, trend in rows:
             stamps[arxiv_id] = at
             if kind == "share":

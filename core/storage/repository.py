@@ -22,6 +22,7 @@ from core.ranking import RankingConfig
 from core.storage.fold import fold_shares
 from core.storage.queries import QueryMixin, paper_from_row
 from core.storage.refresh import PAPERS, chunks, refresh_papers
+from core.storage.statistics import ImportStatistics
 from core.storage.tables import (
     CursorRow,
     HealthRow,
@@ -50,11 +51,14 @@ class SqlPaperRepository(QueryMixin):
         self._refresh_lock = asyncio.Lock()
         self._categories: tuple[float, list[str]] | None = None
         self._vote_sources: frozenset[str] | None = None
+        self._statistics = ImportStatistics(factory)
 
     async def add_mentions(self, mentions: Sequence[Mention]) -> ImportReport:
         """Store shares idempotently and refresh the scores of the papers they name."""
         async with self._factory() as session, session.begin():
-            return await self._add_mentions(session, mentions)
+            report = await self._add_mentions(session, mentions)
+        await self._statistics.stored(report.mentions)
+        return report
 
     async def _add_mentions(
         self, session: AsyncSession, mentions: Sequence[Mention]
