@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, String, Table, and_, bindparam, column, func, select, values
+from sqlalchemy import String, Table, and_, column, func, select, values
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ranking import NEG_INF, WINDOW_LENGTHS, RankingConfig, decay_exponent, log2_add
@@ -34,8 +34,9 @@ from core.storage.refresh import (
     signal_row,
     store_scores,
     upsert_signals,
+    with_signals,
 )
-from core.storage.tables import MentionRow, PaperRow, SharerRow, SignalRow
+from core.storage.tables import MentionRow, PaperRow, SharerRow
 from core.storage.upsert import execute_many, insert_for, insert_new, is_postgres
 
 Key = tuple[str, str, str]  # (arxiv_id, source, author) of a sharer
@@ -43,6 +44,7 @@ SHARERS = cast(Table, SharerRow.__table__)
 # day, week and month: the windows a share can leave ("all" keeps it for ever)
 SPANS = tuple(n for w in FIXED_WINDOWS if (n := WINDOW_LENGTHS[w]) is not None)
 KEY_CHUNK = 1000  # three parameters each
+_STORED = with_signals((PaperRow.arxiv_id, PaperRow.scores_at))  # when stored, and what
 
 
 @dataclass(slots=True)
@@ -246,29 +248,10 @@ async def _stored(
     stamps: dict[str, datetime | None] = {}
     tallies: dict[tuple[str, str], _Tally] = {}
     votes: set[str] = set()
-    listed: BindParameter[str] = bindparam("ids", expanding=True)
-    # The ids bound the signals too: PostgreSQL does not carry them across the join, and with
-    # the statistics of a table an import is still filling it hashes every signal row instead.
-    joined = PaperRow.__table__.outerjoin(
-        SignalRow.__table__,
-        and_(SignalRow.arxiv_id == PaperRow.arxiv_id, SignalRow.arxiv_id.in_(listed)),
-    )
-    columns = (
-        PaperRow.arxiv_id,
-        PaperRow.scores_at,
-        SignalRow.source,
-        SignalRow.kind,
-        SignalRow.day,
-        SignalRow.week,
-        SignalRow.month,
-        SignalRow.total,
-        SignalRow.trend,
-    )
     connection = await session.connection()
     for part in chunks(ids):
-        stmt = select(*columns).select_from(joined).where(PaperRow.arxiv_id.in_(listed))
-        rows = await connection.execute(stmt, {"ids": list(part)})
-        for arxiv_id, at, source, kind, day, week, month, total, trend in rows:
+        rows = await connection.execute(_STORED, {"ids": list(part)})
+        for arxiv_id, at, source, kind, day, week, month, total, trend, _comments in rows:
             stamps[arxiv_id] = at
             if kind == "share":
                 tallies[(arxiv_id, source)] = _Tally([day, week, month, total], from_db(trend))

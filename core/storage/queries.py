@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import BindParameter, Row, Select, and_, bindparam, func, or_, select
+from sqlalchemy import Row, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models import Paper, PaperStats, Window
@@ -19,7 +19,7 @@ from core.ranking import RankingConfig
 from core.signals import Signal, paper_stats
 from core.storage.freshness import ensure_fresh
 from core.storage.paper_reads import CardMixin
-from core.storage.refresh import chunks, from_db
+from core.storage.refresh import chunks, from_db, with_signals
 from core.storage.tables import PaperRow, SignalRow
 from core.storage.trending import filtered
 
@@ -35,16 +35,6 @@ _CARD = (
     PaperRow.last_share_at,
 )
 _RANK = (PaperRow.arxiv_id, PaperRow.published, PaperRow.last_share_at)
-_SIGNAL = (
-    SignalRow.source,
-    SignalRow.kind,
-    SignalRow.day,
-    SignalRow.week,
-    SignalRow.month,
-    SignalRow.total,
-    SignalRow.trend,
-    SignalRow.comments,
-)
 _SCORE = {
     "day": (PaperRow.score_day, PaperRow.networks_day),
     "week": (PaperRow.score_week, PaperRow.networks_week),
@@ -292,17 +282,8 @@ class _Read(NamedTuple):
 
 
 def _with_signals(columns: tuple[Any, ...], paper: Callable[[Row[Any]], Paper]) -> _Read:
-    # One round trip: each paper's columns come once per signal row. Built once: ranking runs
-    # it for hundreds of papers a query, and `/paper` on every call. The ids bound the signals
-    # too: PostgreSQL does not carry them across the join, and with stale statistics it would
-    # hash every signal row instead of looking up these papers' own.
-    ids: BindParameter[str] = bindparam("ids", expanding=True)
-    join = PaperRow.__table__.outerjoin(
-        SignalRow.__table__,
-        and_(SignalRow.arxiv_id == PaperRow.arxiv_id, SignalRow.arxiv_id.in_(ids)),
-    )
-    stmt = select(*columns, *_SIGNAL).select_from(join).where(PaperRow.arxiv_id.in_(ids))
-    return _Read(stmt, len(columns), paper)
+    # Built once: ranking runs it for hundreds of papers a query, and `/paper` on every call.
+    return _Read(with_signals(columns), len(columns), paper)
 
 
 _CARD_READ = _with_signals(_CARD, paper_from_row)

@@ -7,7 +7,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ranking import NEG_INF, RankingConfig
@@ -36,6 +48,32 @@ def to_db(value: float) -> float:
 def from_db(value: float) -> float:
     """Read the floor value back as -inf."""
     return NEG_INF if value <= FLOOR else value
+
+
+SIGNAL_COLUMNS = (
+    SignalRow.source,
+    SignalRow.kind,
+    SignalRow.day,
+    SignalRow.week,
+    SignalRow.month,
+    SignalRow.total,
+    SignalRow.trend,
+    SignalRow.comments,
+)
+
+
+def with_signals(columns: Sequence[Any]) -> Select[Any]:
+    """Papers' `columns` then their SIGNAL_COLUMNS, for the papers in the expanding `ids`.
+
+    One round trip: each paper's columns come once per signal row (NULLs for a paper without
+    any). The ids bound the signals too: PostgreSQL does not carry them across the join, and
+    with stale statistics (an import filling the tables) it would hash every signal row.
+    """
+    ids: BindParameter[str] = bindparam("ids", expanding=True)
+    join = PAPERS.outerjoin(
+        SIGNALS, and_(SIGNALS.c.arxiv_id == PAPERS.c.arxiv_id, SIGNALS.c.arxiv_id.in_(ids))
+    )
+    return select(*columns, *SIGNAL_COLUMNS).select_from(join).where(PAPERS.c.arxiv_id.in_(ids))
 
 
 REFRESH_LOCK = 0x7472656E64  # an arbitrary constant key: "trend"
