@@ -24,14 +24,17 @@ class ImportStatistics:
         self._factory = factory
         self._analyzed = 0  # shares stored when the statistics were last brought up to date
         self._since = 0  # shares stored since
+        self._postgres: bool | None = None  # known after the first look
 
     async def stored(self, shares: int) -> bool:
         """Note `shares` newly stored; return whether the statistics were refreshed."""
         self._since += shares
-        if self._since < max(FIRST_AFTER, GROWTH * self._analyzed):
+        if self._postgres is False or self._since < max(FIRST_AFTER, GROWTH * self._analyzed):
             return False
         async with self._factory() as session:
-            if not is_postgres(session):
+            # Asked once: on SQLite every later batch returns above without a session.
+            self._postgres = is_postgres(session)
+            if not self._postgres:
                 return False
             await session.execute(text(f"ANALYZE {TABLES}"))
             await session.commit()
