@@ -37,7 +37,6 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -47,8 +46,8 @@ from typing import Any, cast
 from unittest import mock
 
 import httpx
+from scratch import postgres_scratch
 from sqlalchemy import func, insert, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.telegram.app import build_application
@@ -61,7 +60,7 @@ from core.ports import PaperRepository, TopQuery
 from core.ranking import RankingConfig
 from core.registry import Registry
 from core.sending import SendReport, send_due_deliveries
-from core.storage.database import create_engine, normalize_url, session_factory, upgrade
+from core.storage.database import create_engine, session_factory, upgrade
 from core.storage.repository import SqlPaperRepository
 from core.storage.subscription_repository import SqlSubscriptionStore
 from core.storage.subscription_tables import DeliveryRow, SubscriptionRow
@@ -374,27 +373,6 @@ async def fan_out(
     return out
 
 
-async def postgres_scratch(url: str) -> tuple[str, Callable[[], Awaitable[None]]]:
-    """Create a scratch database on the server of `url`; return its URL and a dropper."""
-    import asyncpg  # type: ignore[import-untyped]
-
-    base = make_url(normalize_url(url)).set(drivername="postgresql")
-    name = f"bench_fanout_{uuid.uuid4().hex[:8]}"
-    admin = base.render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-
-    async def drop() -> None:
-        c = await asyncpg.connect(admin)
-        try:
-            await c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await c.close()
-
-    return normalize_url(base.set(database=name).render_as_string(hide_password=False)), drop
-
-
 def report(
     args: argparse.Namespace,
     backend: str,
@@ -472,7 +450,8 @@ async def run(args: argparse.Namespace) -> int:
     drop: Callable[[], Awaitable[None]] | None = None
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if args.database_url:
-        url, drop = await postgres_scratch(args.database_url)
+        scratch = await postgres_scratch(args.database_url, "bench_fanout")
+        url, drop = scratch.url, scratch.drop
         backend = "postgresql (scratch database)"
     else:
         tmp = tempfile.TemporaryDirectory(prefix="bench-fanout-")

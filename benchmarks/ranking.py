@@ -30,7 +30,6 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
 import zlib
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -38,8 +37,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from scratch import postgres_scratch
 from sqlalchemy import MetaData
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.cards import card_query
@@ -47,9 +46,10 @@ from core.importer import IMPORT_BATCH
 from core.models import Mention, MentionKind, Paper, VoteSnapshot
 from core.ports import TopQuery
 from core.ranking import RankingConfig
-from core.storage.database import create_engine, normalize_url, session_factory, upgrade
-from core.storage.repository import SqlPaperRepository
+from core.storage.database import create_engine, session_factory, upgrade
+from core.storage.repository import MENTION_COLUMNS, SqlPaperRepository
 from core.storage.tables import MentionRow
+from core.storage.types import sqlite_text
 
 END = datetime(2026, 6, 1, tzinfo=UTC)
 BATCH = IMPORT_BATCH
@@ -71,18 +71,6 @@ VOCABULARY = (
     "bayesian causal federated privacy differential theory convergence stochastic approximation"
 )
 WORDS = tuple(VOCABULARY.split())
-MENTION_COLUMNS = (
-    "source",
-    "post_id",
-    "arxiv_id",
-    "author",
-    "posted_at",
-    "kind",
-    "version",
-    "url",
-    "text",
-    "engagement",
-)
 
 
 @dataclass
@@ -348,7 +336,7 @@ def _raw_table() -> Any:
 def _raw_value(m: Mention, sqlite: bool) -> tuple[Any, ...]:
     posted: Any = m.posted_at
     if sqlite:  # the text SQLAlchemy's SQLite dialect stores
-        posted = posted.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        posted = sqlite_text(posted)
     return (
         m.source,
         m.post_id,
@@ -430,35 +418,6 @@ async def sqlite_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
 
 
-async def postgres_scratch(url: str) -> tuple[str, Callable[[], Awaitable[int]], Any]:
-    """Create a scratch database on the server of `url`; return its URL, a sizer and a dropper."""
-    import asyncpg  # type: ignore[import-untyped]
-
-    base = make_url(url).set(drivername="postgresql")
-    name = f"bench_ranking_{uuid.uuid4().hex[:8]}"
-    admin = base.render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-
-    async def size() -> int:
-        c = await asyncpg.connect(admin)
-        try:
-            return int(await c.fetchval("SELECT pg_database_size($1)", name))
-        finally:
-            await c.close()
-
-    async def drop() -> None:
-        c = await asyncpg.connect(admin)
-        try:
-            await c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await c.close()
-
-    scratch = base.set(database=name).render_as_string(hide_password=False)
-    return normalize_url(scratch), size, drop
-
-
 # --- report -----------------------------------------------------------------------------------
 
 
@@ -506,7 +465,8 @@ async def run(args: argparse.Namespace) -> None:
     drop: Callable[[], Awaitable[None]] | None = None
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if args.database_url:
-        url, pg_size, drop = await postgres_scratch(args.database_url)
+        scratch = await postgres_scratch(args.database_url, "bench_ranking")
+        url, pg_size, drop = scratch.url, scratch.size, scratch.drop
         backend = "postgresql (scratch database)"
     else:
         if args.db:
