@@ -147,42 +147,13 @@ def store(request: pytest.FixtureRequest) -> str:
 
 
 @pytest_asyncio.fixture
-async def make_repo(
-    store: str, clock: FixedClock, postgres_schema: PostgresSchema
-) -> AsyncIterator[RepoFactory]:
-    """Build repositories with a given ranking config; SQL ones share one fresh database."""
-    engine: AsyncEngine | None = None
-    if store == "sqlite":
-        engine = create_engine(normalize_url("sqlite://"))
-        await upgrade(engine)
-    elif store == "postgres":
-        assert TEST_DATABASE_URL is not None
-        engine = create_engine(normalize_url(TEST_DATABASE_URL))
-        await postgres_schema.reset(engine)
-
-    async def build(config: RankingConfig) -> PaperRepository:
-        if engine is None:
-            return InMemoryPaperRepository(config, clock)
-        return SqlPaperRepository(session_factory(engine), config, clock)
-
-    yield build
-    if engine is not None:
-        await engine.dispose()
-
-
-@pytest_asyncio.fixture
-async def repo(make_repo: RepoFactory) -> PaperRepository:
-    return await make_repo(RankingConfig())
-
-
-@pytest_asyncio.fixture
-async def digest_engine(
+async def store_engine(
     store: str, postgres_schema: PostgresSchema
 ) -> AsyncIterator[AsyncEngine | None]:
-    """The database behind `subscriptions` and `digest_papers`: none on memory, else fresh.
+    """The database behind the SQL stores of a test: none on memory, else a fresh one.
 
-    SQLite and PostgreSQL are built by the Alembic migrations, so 0002 (subscriptions,
-    deliveries, sent papers) is what the digest tests run on.
+    SQLite and PostgreSQL are built by the Alembic migrations, so the tests run on the schema a
+    deployment gets.
     """
     engine: AsyncEngine | None = None
     if store == "sqlite":
@@ -198,19 +169,36 @@ async def digest_engine(
 
 
 @pytest.fixture
-def subscriptions(digest_engine: AsyncEngine | None) -> SubscriptionStore:
-    """The subscription store on the `store` backend (memory, sqlite, postgres)."""
-    if digest_engine is None:
-        return InMemorySubscriptionStore()
-    return SqlSubscriptionStore(session_factory(digest_engine))
+def make_repo(store_engine: AsyncEngine | None, clock: FixedClock) -> RepoFactory:
+    """Build repositories with a given ranking config; SQL ones share one fresh database."""
+
+    async def build(config: RankingConfig) -> PaperRepository:
+        if store_engine is None:
+            return InMemoryPaperRepository(config, clock)
+        return SqlPaperRepository(session_factory(store_engine), config, clock)
+
+    return build
+
+
+@pytest_asyncio.fixture
+async def repo(make_repo: RepoFactory) -> PaperRepository:
+    return await make_repo(RankingConfig())
 
 
 @pytest.fixture
-def digest_papers(digest_engine: AsyncEngine | None, clock: FixedClock) -> PaperRepository:
+def subscriptions(store_engine: AsyncEngine | None) -> SubscriptionStore:
+    """The subscription store on the `store` backend (memory, sqlite, postgres)."""
+    if store_engine is None:
+        return InMemorySubscriptionStore()
+    return SqlSubscriptionStore(session_factory(store_engine))
+
+
+@pytest.fixture
+def digest_papers(store_engine: AsyncEngine | None, clock: FixedClock) -> PaperRepository:
     """The paper repository on the same backend and database as `subscriptions`."""
-    if digest_engine is None:
+    if store_engine is None:
         return InMemoryPaperRepository(RankingConfig(), clock)
-    return SqlPaperRepository(session_factory(digest_engine), RankingConfig(), clock)
+    return SqlPaperRepository(session_factory(store_engine), RankingConfig(), clock)
 
 
 # --- the Telegram Bot API emulator (tests/peers/telegram-emulator.sh), one per session -------

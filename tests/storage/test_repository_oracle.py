@@ -7,11 +7,10 @@ indexes. Any drift in those shows up here as a different order or score.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -19,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.models import WINDOWS, Mention, PaperStats, VoteSnapshot
 from core.ports import PaperRepository, TopQuery
 from core.ranking import RankingConfig
-from core.storage.database import create_engine, session_factory, upgrade
+from core.storage.database import session_factory
 from core.storage.repository import SqlPaperRepository
-from core.storage.tables import Base
 from tests.conftest import START
 from tests.fakes import FixedClock, InMemoryPaperRepository
+from tests.storage.conftest import wipe
 
 PAPERS = ("2611.00001", "2611.00002", "2611.00003", "2611.00004", "2611.00005")
 # Shares and votes come from different sources here: a source with both is a known SQL bug
@@ -113,20 +112,6 @@ async def _compare(oracle: PaperRepository, store: PaperRepository, now: datetim
         _same_ranking(await oracle.top(query, now), await store.top(query, now))
 
 
-@pytest_asyncio.fixture
-async def sqlite_engine() -> AsyncIterator[AsyncEngine]:
-    engine = create_engine("sqlite+aiosqlite://")
-    await upgrade(engine)
-    yield engine
-    await engine.dispose()
-
-
-async def _wipe(engine: AsyncEngine) -> None:
-    async with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            await connection.execute(table.delete())
-
-
 @settings(
     max_examples=30,
     deadline=None,
@@ -138,7 +123,7 @@ async def _wipe(engine: AsyncEngine) -> None:
 async def test_sql_store_ranks_like_the_fake_in_every_window(
     sqlite_engine: AsyncEngine, plan: list[Round]
 ) -> None:
-    await _wipe(sqlite_engine)
+    await wipe(sqlite_engine)
     clock = FixedClock(START)
     oracle = InMemoryPaperRepository(CONFIG, clock)
     store = SqlPaperRepository(session_factory(sqlite_engine), CONFIG, clock)

@@ -8,10 +8,8 @@ that round to zero, where the key bounds cannot separate and every paper is read
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
-import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -20,11 +18,11 @@ from core.cards import card_query
 from core.models import Mention, PaperStats, VoteSnapshot
 from core.ports import TopQuery
 from core.ranking import RankingConfig
-from core.storage.database import create_engine, session_factory, upgrade
+from core.storage.database import session_factory
 from core.storage.repository import SqlPaperRepository
-from core.storage.tables import Base
 from tests.conftest import START
 from tests.fakes import FixedClock, InMemoryPaperRepository
+from tests.storage.conftest import wipe
 
 PAPERS = tuple(f"2611.{i:05d}" for i in range(1, 11))
 UNTRACKED = "2611.09999"
@@ -62,20 +60,6 @@ def _tie(s: PaperStats) -> tuple[float, int, datetime | None, datetime | None]:
     return (round(s.score, 6), s.networks, s.last_share_at, s.paper.published)
 
 
-@pytest_asyncio.fixture
-async def sqlite_engine() -> AsyncIterator[AsyncEngine]:
-    engine = create_engine("sqlite+aiosqlite://")
-    await upgrade(engine)
-    yield engine
-    await engine.dispose()
-
-
-async def _wipe(engine: AsyncEngine) -> None:
-    async with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            await connection.execute(table.delete())
-
-
 @settings(
     max_examples=40,
     deadline=None,
@@ -90,7 +74,7 @@ async def test_card_rank_is_the_place_in_trending_top(
     voted: list[tuple[str, str, timedelta, int]],
     config: RankingConfig,
 ) -> None:
-    await _wipe(sqlite_engine)
+    await wipe(sqlite_engine)
     clock = FixedClock(START)
     oracle = InMemoryPaperRepository(config, clock)
     store = SqlPaperRepository(session_factory(sqlite_engine), config, clock)
