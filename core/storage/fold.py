@@ -217,7 +217,8 @@ async def _expired(
 
 async def _insert_sharers(session: AsyncSession, spans: Mapping[Key, list[datetime]]) -> set[Key]:
     """Insert the sharers not seen before; return their keys."""
-    rows = [(k[0], k[1], k[2], v[0], v[1]) for k, v in spans.items()]
+    # In key order: the B-tree takes the batch page by page (see storage.repository).
+    rows = sorted((k[0], k[1], k[2], v[0], v[1]) for k, v in spans.items())
     columns = ("arxiv_id", "source", "author", "first_at", "last_at")
     inserted = await insert_new(session, SHARERS, columns, rows, columns[:3])
     return {(a, s, u) for a, s, u in inserted}
@@ -227,7 +228,7 @@ async def _upsert_sharers(session: AsyncSession, spans: Mapping[Key, list[dateti
     """Fold the batch into the rows of sharers seen before: one per (paper, network, account)."""
     rows = [
         {"arxiv_id": k[0], "source": k[1], "author": k[2], "first_at": v[0], "last_at": v[1]}
-        for k, v in spans.items()
+        for k, v in sorted(spans.items())
     ]
     least, greatest = (func.least, func.greatest) if is_postgres(session) else (func.min, func.max)
     stmt = insert_for(session, SHARERS)
