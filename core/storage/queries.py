@@ -20,7 +20,7 @@ from core.signals import Signal, paper_stats
 from core.storage.freshness import ensure_fresh
 from core.storage.paper_reads import CardMixin
 from core.storage.refresh import chunks, from_db, with_signals
-from core.storage.tables import PaperRow, SignalRow
+from core.storage.tables import PaperRow, SignalRow, ranked
 from core.storage.trending import filtered
 
 _CARD = (
@@ -104,7 +104,7 @@ class QueryMixin(CardMixin):
                 ids = ids[query.offset : query.offset + query.limit]
             else:
                 score, networks = _SCORE[query.window]
-                stmt = filtered(select(PaperRow.arxiv_id).where(score > 0), query)
+                stmt = filtered(select(PaperRow.arxiv_id).where(ranked(score)), query)
                 stmt = stmt.order_by(score.desc(), networks.desc(), *TIE_BREAKS)
                 rows = await session.execute(stmt.limit(query.limit).offset(query.offset))
                 ids = list(rows.scalars())
@@ -197,7 +197,11 @@ class QueryMixin(CardMixin):
             if row is None or row[0] <= 0:
                 return None
             ahead = await session.execute(
-                select(func.count()).select_from(PaperRow).where(_before(keys, tuple(row)))
+                select(func.count())
+                .select_from(PaperRow)
+                # The index range: this score or more. SQLite seeks by the first of two lower
+                # bounds, so the partial index's own term comes second.
+                .where(score >= row[0], ranked(score), _before(keys, tuple(row)))
             )
             return int(ahead.scalar_one()) + 1
 

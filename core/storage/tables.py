@@ -6,21 +6,48 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Float,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    literal_column,
 )
 from sqlalchemy import text as sql_text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, QueryableAttribute, mapped_column
 
 from core.storage.types import UtcDateTime
 
 
 class Base(DeclarativeBase):
     """Declarative base of every table."""
+
+
+# The value above which a paper is ranked by a column. Most papers have no share in the day or
+# the week and no votes: their entries in those rank indexes would be rewritten by every batch
+# that names them and never read, so those indexes hold only ranked papers. A query uses such
+# an index only when its WHERE holds the same literal term (a bound parameter is not enough):
+# queries take the term from `ranked`.
+RANKED_ABOVE = {
+    "score_day": "0",
+    "score_week": "0",
+    "score_month": "0",
+    "score_all": "0",
+    "trend_shares": "-1e308",
+    "trend_votes": "-1e308",
+}
+
+
+def ranked(column: QueryableAttribute[float]) -> ColumnElement[bool]:
+    """`column` above the value that ranks a paper, written as the partial indexes have it."""
+    return column > literal_column(RANKED_ABOVE[column.key])
+
+
+def _partial(name: str, *columns: str) -> Index:
+    where = sql_text(f"{columns[0]} > {RANKED_ABOVE[columns[0]]}")
+    return Index(name, *columns, sqlite_where=where, postgresql_where=where)
 
 
 class PaperRow(Base):
@@ -56,12 +83,12 @@ class PaperRow(Base):
     trend_votes: Mapped[float] = mapped_column(Float, default=-1e308)
 
     __table_args__ = (
-        Index("ix_papers_rank_day", "score_day", "networks_day", "last_share_at"),
-        Index("ix_papers_rank_week", "score_week", "networks_week", "last_share_at"),
-        Index("ix_papers_rank_month", "score_month", "networks_month", "last_share_at"),
+        _partial("ix_papers_rank_day", "score_day", "networks_day", "last_share_at"),
+        _partial("ix_papers_rank_week", "score_week", "networks_week", "last_share_at"),
+        _partial("ix_papers_rank_month", "score_month", "networks_month", "last_share_at"),
         Index("ix_papers_rank_all", "score_all", "networks_all", "last_share_at"),
         Index("ix_papers_trend_shares", "trend_shares"),
-        Index("ix_papers_trend_votes", "trend_votes"),
+        _partial("ix_papers_trend_votes", "trend_votes"),
         Index("ix_papers_published", "published"),
     )
 

@@ -23,8 +23,8 @@ from core.models import PaperStats
 from core.ports import TopQuery
 from core.ranking import NEG_INF, RankingConfig, decay_exponent, decayed, rank_papers, tie_key
 from core.signals import trending_bound
-from core.storage.refresh import FLOOR, from_db, to_db
-from core.storage.tables import PaperRow
+from core.storage.refresh import from_db, to_db
+from core.storage.tables import PaperRow, ranked
 
 TRENDING_RANK_DEPTH = 200  # `/paper` reports trending ranks down to this depth
 # Where `/paper` splits a score between a paper's share and vote keys (see `_reach`): measured
@@ -82,7 +82,7 @@ class TrendingMixin:
         arms = []
         for n, key in enumerate((PaperRow.trend_shares, PaperRow.trend_votes)):
             stmt = select(*_KEYS)
-            sub = filtered(stmt.where(key > FLOOR), query).order_by(key.desc()).limit(depth)
+            sub = filtered(stmt.where(ranked(key)), query).order_by(key.desc()).limit(depth)
             arm = sub.subquery()
             arms.append(select(literal(n).label("walk"), *arm.c))
         keys: dict[str, tuple[float, float]] = {}
@@ -224,7 +224,10 @@ _SHARES_NEAR = select(*_KEYS).where(
     PaperRow.trend_shares > bindparam("share_floor"), PaperRow.trend_shares <= bindparam("top")
 )
 _NEAR = union_all(
-    _SHARES_NEAR, select(*_KEYS).where(PaperRow.trend_votes > bindparam("vote_floor"))
+    _SHARES_NEAR,
+    select(*_KEYS).where(
+        ranked(PaperRow.trend_votes), PaperRow.trend_votes > bindparam("vote_floor")
+    ),
 )
 
 
