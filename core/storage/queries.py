@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, Select, and_, func, or_, select
+from sqlalchemy import Row, Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models import Paper, PaperStats, Window
@@ -23,7 +23,7 @@ from core.storage.refresh import chunks, from_db, with_signals
 from core.storage.tables import PaperRow, SignalRow, ranked
 from core.storage.trending import filtered
 
-_CARD = (
+_CARD: tuple[Any, ...] = (
     PaperRow.arxiv_id,
     PaperRow.title,
     PaperRow.authors,
@@ -35,6 +35,7 @@ _CARD = (
     PaperRow.last_share_at,
 )
 _RANK = (PaperRow.arxiv_id, PaperRow.published, PaperRow.last_share_at)
+PAPER_BY_ID = select(*_CARD).where(PaperRow.arxiv_id == bindparam("arxiv_id"))
 _SCORE = {
     "day": (PaperRow.score_day, PaperRow.networks_day),
     "week": (PaperRow.score_week, PaperRow.networks_week),
@@ -100,15 +101,13 @@ class QueryMixin(CardMixin):
         async with self._factory() as session:
             await self._fresh(session, now)
             if query.window == "trending":
-                ids = await self._trending_ids(session, query, now, query.offset + query.limit)
-                ids = ids[query.offset : query.offset + query.limit]
-            else:
-                score, networks = _SCORE[query.window]
-                stmt = filtered(select(PaperRow.arxiv_id).where(ranked(score)), query)
-                stmt = stmt.order_by(score.desc(), networks.desc(), *TIE_BREAKS)
-                rows = await session.execute(stmt.limit(query.limit).offset(query.offset))
-                ids = list(rows.scalars())
-            return await self._stats(session, ids, query.window, now)
+                best = await self._trending(session, query, now, query.offset + query.limit)
+                return best[query.offset : query.offset + query.limit]
+            score, networks = _SCORE[query.window]
+            stmt = filtered(select(PaperRow.arxiv_id).where(ranked(score)), query)
+            stmt = stmt.order_by(score.desc(), networks.desc(), *TIE_BREAKS)
+            rows = await session.execute(stmt.limit(query.limit).offset(query.offset))
+            return await self._stats(session, list(rows.scalars()), query.window, now)
 
     async def _vote_weight(self, session: AsyncSession) -> float:
         if self._vote_sources is None:
@@ -129,6 +128,12 @@ class QueryMixin(CardMixin):
     ) -> list[PaperStats]:
         """Trending PaperStats for `ids` with only what ranking reads (no title or abstract)."""
         return await self._build(session, ids, "trending", now, _RANK_READ)
+
+    async def _contenders(
+        self, session: AsyncSession, ids: Sequence[str], now: datetime
+    ) -> list[PaperStats]:
+        """Trending PaperStats for `ids`, whole: the few a walk scores are the answer's papers."""
+        return await self._build(session, ids, "trending", now, _CARD_READ)
 
     async def _build(
         self,

@@ -21,7 +21,7 @@ from core.models import ImportReport, Mention, Paper, SourceHealth, VoteSnapshot
 from core.ports import Batch, Clock
 from core.ranking import RankingConfig
 from core.storage.fold import fold_shares
-from core.storage.queries import QueryMixin, paper_from_row
+from core.storage.queries import PAPER_BY_ID, QueryMixin, paper_from_row
 from core.storage.refresh import PAPERS, chunks, refresh_papers
 from core.storage.statistics import ImportStatistics
 from core.storage.tables import (
@@ -211,7 +211,10 @@ class SqlPaperRepository(QueryMixin):
     async def get_paper(self, arxiv_id: str) -> Paper | None:
         """Return a tracked paper, with or without metadata."""
         async with self._factory() as session:
-            row = await session.get(PaperRow, arxiv_id)
+            # A Core read of a built statement: `/paper` asks first, and an ORM load of the row
+            # costs as much again as the card's reads after it.
+            connection = await session.connection()
+            row = (await connection.execute(PAPER_BY_ID, {"arxiv_id": arxiv_id})).first()
             return None if row is None else paper_from_row(row)
 
     async def missing_metadata(self, limit: int) -> list[str]:

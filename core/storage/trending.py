@@ -14,9 +14,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, literal, select, union_all
+from sqlalchemy import CompoundSelect, Select, bindparam, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import PaperStats
@@ -53,17 +54,23 @@ class TrendingMixin:
     ) -> list[PaperStats]:
         raise NotImplementedError
 
+    async def _contenders(
+        self, session: AsyncSession, ids: Sequence[str], now: datetime
+    ) -> list[PaperStats]:
+        raise NotImplementedError
+
     async def _vote_weight(self, session: AsyncSession) -> float:
         raise NotImplementedError
 
-    async def _trending_ids(
+    async def _trending(
         self, session: AsyncSession, query: TopQuery, now: datetime, need: int
-    ) -> list[str]:
+    ) -> list[PaperStats]:
         """Top papers by trending score, exactly, with the threshold algorithm.
 
         Walk the papers in order of their share key and of their vote key together; a paper
         below both walks scores at most `trending_bound` of the last keys seen, so once `need`
-        papers beat that bound the answer is complete.
+        papers beat that bound the answer is complete. The papers scored are read whole: they
+        are few, and the best of them are the answer.
         """
         vote_weight = await self._vote_weight(session)
         # Deep enough that one walk usually settles it: each extra walk is two round trips.
@@ -71,24 +78,19 @@ class TrendingMixin:
         while True:
             walk = await self._walk(session, query, depth)
             hopeful = self._hopeful(walk, need, vote_weight, now)
-            stats = rank_papers(await self._ranked(session, hopeful, now))
+            stats = rank_papers(await self._contenders(session, hopeful, now))
             bound = self._unseen_bound(walk, vote_weight, now)
             if walk.exhausted or (len(stats) >= need and stats[need - 1].score > bound):
-                return [s.paper.arxiv_id for s in stats]
+                return stats
             depth *= 4
 
     async def _walk(self, session: AsyncSession, query: TopQuery, depth: int) -> _Walk:
         """The `depth` papers with the highest share key and those with the highest vote key."""
-        arms = []
-        for n, key in enumerate((PaperRow.trend_shares, PaperRow.trend_votes)):
-            stmt = select(*_KEYS)
-            sub = filtered(stmt.where(ranked(key)), query).order_by(key.desc()).limit(depth)
-            arm = sub.subquery()
-            arms.append(select(literal(n).label("walk"), *arm.c))
         keys: dict[str, tuple[float, float]] = {}
         seen: tuple[list[float], list[float]] = ([], [])
         connection = await session.connection()
-        for walk, arxiv_id, shares, votes in await connection.execute(union_all(*arms)):
+        stmt = _walk_statement(TopQuery(category=query.category, words=query.words))
+        for walk, arxiv_id, shares, votes in await connection.execute(stmt, {"depth": depth}):
             keys[arxiv_id] = (from_db(shares), from_db(votes))
             seen[walk].append(shares if walk == 0 else votes)
         return _Walk(
@@ -208,6 +210,21 @@ class TrendingMixin:
             for arxiv_id, shares, votes in rows
             if shares <= top
         }
+
+
+@lru_cache(maxsize=64)
+def _walk_statement(query: TopQuery) -> CompoundSelect[Any]:
+    """Both walks of a filter, down to `:depth` papers each.
+
+    Built once per filter (most often none): building and keying a statement of two
+    subqueries costs more than SQLite takes to run it.
+    """
+    arms = []
+    for n, key in enumerate((PaperRow.trend_shares, PaperRow.trend_votes)):
+        stmt = filtered(select(*_KEYS).where(ranked(key)), query)
+        arm = stmt.order_by(key.desc()).limit(bindparam("depth")).subquery()
+        arms.append(select(literal(n).label("walk"), *arm.c))
+    return union_all(*arms)
 
 
 # The statements of a rank, built once as `/paper` runs them on every call. The count reads the
