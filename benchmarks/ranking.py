@@ -388,8 +388,7 @@ async def raw_insert(engine: AsyncEngine, mentions: Sequence[Mention]) -> float:
 
 
 async def paper_card(repo: SqlPaperRepository, arxiv_id: str, now: datetime) -> None:
-    """What `/paper` reads: the stored paper (core/metadata.py), then its card (core/cards.py)."""
-    await repo.get_paper(arxiv_id)
+    """What `/paper` reads (core/commands.py): the card, which holds the stored paper."""
     facts = await repo.card(card_query(arxiv_id, now), now)
     assert facts.stats is not None
 

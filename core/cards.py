@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from core.arxiv_id import abs_url, html_url, pdf_url
 from core.models import Paper, PaperStats
-from core.ports import CardQuery, PaperRepository
+from core.ports import CardFacts, CardQuery
 from core.ranking import RankingConfig
 from core.replies import Link, PaperCard, Post, RankedPaper, ScorePart
 
@@ -42,16 +42,15 @@ def card_query(arxiv_id: str, now: datetime) -> CardQuery:
     return CardQuery(arxiv_id, first_day=today - timedelta(days=SPARK_DAYS - 1), days=SPARK_DAYS)
 
 
-async def build_card(
-    repo: PaperRepository,
+def build_card(
     paper: Paper,
+    facts: CardFacts,
     now: datetime,
     config: RankingConfig,
     note: str | None,
 ) -> PaperCard:
-    """Assemble everything `/paper` shows about one paper."""
+    """Assemble everything `/paper` shows about one paper, from its card read at `now`."""
     query = card_query(paper.arxiv_id, now)
-    facts = await repo.card(query, now)
     stats = facts.stats
     posts = [Post(m.source, m.author, m.posted_at, m.url, m.text) for m in facts.top_posts]
     posts += [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.arguments import parse_new, parse_paper_ref, parse_top, parse_words, shown
-from core.cards import build_card, ranked
+from core.cards import build_card, card_query, ranked
 from core.metadata import MetadataService
 from core.ports import Clock, PaperRepository, TopQuery
 from core.ranking import RankingConfig
@@ -131,17 +131,21 @@ class Commands:
         """A paper's card."""
         if not req.args or len(req.args) > 2 or (len(req.args) == 2 and req.args[1] != "abstract"):
             raise InvalidArguments("Give one arXiv id or link.")
-        ref = parse_paper_ref(req.args[0])
-        paper, note = await self._metadata.describe(ref.arxiv_id)
-        if paper is None:
-            if note:
-                raise UnknownPaper(
-                    f"I have nothing on {ref.arxiv_id} yet, and {note[0].lower()}{note[1:]}"
-                )
-            raise UnknownPaper(f"arXiv has no paper {ref.arxiv_id}.")
+        arxiv_id = parse_paper_ref(req.args[0]).arxiv_id
         if len(req.args) == 2:
+            paper, note = await self._metadata.describe(arxiv_id)
+            if paper is None:
+                raise _unknown(arxiv_id, note)
             return Text((paper.title or paper.arxiv_id, paper.abstract or "No abstract yet."))
-        return await build_card(self._repo, paper, self._clock.now(), self._config, note)
+        # The card's read holds the stored paper: the store is read once, and arXiv asked only
+        # when the paper has no details yet.
+        now = self._clock.now()
+        facts = await self._repo.card(card_query(arxiv_id, now), now)
+        stored = facts.stats.paper if facts.stats else None
+        paper, note = await self._metadata.complete(arxiv_id, stored)
+        if paper is None:
+            raise _unknown(arxiv_id, note)
+        return build_card(paper, facts, now, self._config, note)
 
     async def search(self, req: Request) -> Reply:
         """Tracked papers matching every word."""
@@ -177,3 +181,9 @@ def build_commands(
 ) -> Registry:
     """Return the registry every platform exposes (digest commands when a store is given)."""
     return Commands(repo, metadata, clock, config, subscriptions).registry
+
+
+def _unknown(arxiv_id: str, note: str | None) -> UnknownPaper:
+    if note:
+        return UnknownPaper(f"I have nothing on {arxiv_id} yet, and {note[0].lower()}{note[1:]}")
+    return UnknownPaper(f"arXiv has no paper {arxiv_id}.")

@@ -44,7 +44,12 @@ class MetadataService:
 
         The paper is None only when neither the store nor arXiv knows the id.
         """
-        stored = await self._repo.get_paper(arxiv_id)
+        return await self.complete(arxiv_id, await self._repo.get_paper(arxiv_id))
+
+    async def complete(
+        self, arxiv_id: str, stored: Paper | None
+    ) -> tuple[Paper | None, str | None]:
+        """As `describe`, for a paper already read from the store (None: not stored)."""
         if stored is not None and stored.has_metadata:
             return stored, None
         if self._source is None:
