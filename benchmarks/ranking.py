@@ -54,7 +54,7 @@ from core.ranking import RankingConfig
 from core.storage.database import create_engine, session_factory, upgrade
 from core.storage.repository import MENTION_COLUMNS, SqlPaperRepository
 from core.storage.tables import MentionRow
-from core.storage.types import sqlite_text
+from core.storage.types import utc_text
 
 END = datetime(2026, 6, 1, tzinfo=UTC)
 BATCH = IMPORT_BATCH
@@ -341,7 +341,7 @@ def _raw_table() -> Any:
 def _raw_value(m: Mention, sqlite: bool) -> tuple[Any, ...]:
     posted: Any = m.posted_at
     if sqlite:  # the text SQLAlchemy's SQLite dialect stores
-        posted = sqlite_text(posted)
+        posted = utc_text(posted)
     return (
         m.source,
         m.post_id,

@@ -66,6 +66,7 @@ async def insert_new(
     if not by_rowid:
         tail += f" RETURNING {', '.join(returning)}"
     keyed = [list(columns).index(c) for c in returning]
+    key_of: Any = itemgetter(*keyed) if len(keyed) > 1 else lambda row: (row[keyed[0]],)
     connection = await session.connection()
     found: list[tuple[Any, ...]] = []
     step = SQLITE_PARAMS // width
@@ -82,7 +83,7 @@ async def insert_new(
         if not by_rowid:
             found.extend(tuple(r) for r in result)
         elif result.rowcount == len(part):
-            found.extend(tuple(row[i] for i in keyed) for row in part)
+            found.extend(map(key_of, part))
         elif result.rowcount > 0:
             # We hold the write lock: the rows this statement added have the newest rowids.
             last = result.lastrowid

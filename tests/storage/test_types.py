@@ -30,3 +30,17 @@ def test_naive_times_are_taken_as_utc_and_none_stays_none() -> None:
     assert sqlite_text(moment) == "2016-07-22 10:00:00.000005"
     assert sqlite_text(moment.replace(tzinfo=UTC)) == "2016-07-22 10:00:00.000005"
     assert sqlite_text(None) is None
+
+
+def test_times_written_again_get_their_own_text_however_many_came_between() -> None:
+    # Past the remembered texts of recent writes (an import batch's worth) and back.
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    moments = [start + timedelta(seconds=n, microseconds=n % 7) for n in range(50_000)]
+    first = [sqlite_text(m) for m in moments]
+    again = [sqlite_text(m) for m in reversed(moments)]
+    fresh = [sqlite_text(m + timedelta(0)) for m in moments]  # equal times, other objects
+    assert first == again[::-1] == fresh
+    assert first[1] == "2026-01-01 00:00:01.000001"
+    assert first[-1] == (start + timedelta(seconds=49_999, microseconds=49_999 % 7)).strftime(
+        "%Y-%m-%d %H:%M:%S.%f"
+    )
