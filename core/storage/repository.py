@@ -11,7 +11,7 @@ import asyncio
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, or_, select, update
@@ -73,7 +73,7 @@ class SqlPaperRepository(QueryMixin):
             MENTION_COLUMNS,
             # In paper order, so the mentions' paper indexes take a batch page by page rather
             # than all over the file (a tenth less time for an import).
-            sorted(map(_mention_values, mentions), key=_BY_PAPER),
+            sorted(map(_MENTION_VALUES, mentions), key=_BY_PAPER),
             ("source", "post_id", "arxiv_id"),
         )
         new: Sequence[Mention] = mentions  # every share went in (an import, mostly)
@@ -319,21 +319,8 @@ MENTION_COLUMNS = (
 
 
 _BY_PAPER = itemgetter(MENTION_COLUMNS.index("arxiv_id"))
-
-
-def _mention_values(m: Mention) -> tuple[Any, ...]:
-    return (
-        m.source,
-        m.post_id,
-        m.arxiv_id,
-        m.author,
-        m.posted_at,
-        m.kind,
-        m.version,
-        m.url,
-        m.text,
-        m.engagement,
-    )
+# A mention's values in MENTION_COLUMNS order (its fields have the columns' names).
+_MENTION_VALUES = attrgetter(*MENTION_COLUMNS)
 
 
 def _paper_values(p: Paper, now: datetime) -> dict[str, Any]:
