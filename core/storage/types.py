@@ -40,6 +40,16 @@ class UtcDateTime(TypeDecorator[datetime]):
             return super().bind_processor(dialect)
         return sqlite_text
 
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
+        """On SQLite, read the stored text back as an aware datetime, remembering recent ones.
+
+        A read of papers with their signals repeats each paper's times on every signal row,
+        and parsing one costs several microseconds.
+        """
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        return _READ.time
+
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         """Return an aware UTC datetime."""
         if value is None:
@@ -93,3 +103,26 @@ def utc_text(value: datetime) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return value.isoformat(" ", "microseconds")
+
+
+class _ReadTimes:
+    """Datetimes of the SQLite texts read last: at most `size`, forgotten all at once."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._times: dict[str, datetime] = {}
+
+    def time(self, value: str | None) -> datetime | None:
+        if value is None:
+            return None
+        moment = self._times.get(value)
+        if moment is None:
+            if len(self._times) >= self._size:
+                self._times = {}
+            moment = datetime.fromisoformat(value)
+            moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+            self._times[value] = moment
+        return moment
+
+
+_READ = _ReadTimes(4096)

@@ -8,10 +8,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.dialects import sqlite
 
-from core.storage.types import sqlite_text
+from core.storage.types import UtcDateTime, sqlite_text
 
 # SQLAlchemy's formatter for SQLite DATETIME, fed naive UTC as UtcDateTime's generic path does.
 _GENERIC = sqlite.DATETIME().bind_processor(sqlite.dialect())
+_GENERIC_READ = sqlite.DATETIME().result_processor(sqlite.dialect(), None)
+_READ = UtcDateTime().result_processor(sqlite.dialect(), None)
 _ZONES = st.sampled_from(
     [UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-9, minutes=-30))]
 )
@@ -44,3 +46,22 @@ def test_times_written_again_get_their_own_text_however_many_came_between() -> N
     assert first[-1] == (start + timedelta(seconds=49_999, microseconds=49_999 % 7)).strftime(
         "%Y-%m-%d %H:%M:%S.%f"
     )
+
+
+@given(st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(9999, 12, 30)), _ZONES)
+def test_stored_times_read_back_as_the_same_aware_utc_moment(
+    moment: datetime, zone: timezone
+) -> None:
+    aware = moment.replace(tzinfo=zone)
+    text = sqlite_text(aware)
+    assert _READ is not None
+    assert _GENERIC_READ is not None
+    for _ in range(2):  # read afresh, then as remembered
+        back = _READ(text)
+        assert back == aware
+        assert back.tzinfo is UTC
+        assert back == _GENERIC_READ(text).replace(tzinfo=UTC)
+    assert _READ(None) is None
+    # What SQLAlchemy's DATETIME also reads: no microseconds, or a date alone.
+    assert _READ("2016-07-22 10:00:00") == datetime(2016, 7, 22, 10, tzinfo=UTC)
+    assert _READ("2016-07-22") == datetime(2016, 7, 22, tzinfo=UTC)
