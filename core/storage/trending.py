@@ -17,7 +17,18 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, bindparam, func, literal, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Float,
+    Select,
+    bindparam,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import PaperStats
@@ -130,8 +141,8 @@ class TrendingMixin:
         A paper's keys bound its score: the decayed share key from below, `trending_bound`
         from above. Papers whose share key alone beats this score are counted in the index,
         not read; a paper far down stops there. Of the rest, only those whose keys may reach
-        the score are read (see `_near`), and only those the bounds cannot place against this
-        paper are scored exactly.
+        the score are read (see `_near`: the same read as the count), and only those the
+        bounds cannot place against this paper are scored exactly.
         """
         if stats.score <= 0:
             return None
@@ -140,15 +151,13 @@ class TrendingMixin:
         half_life = self._config.half_life
         # Keys above `top` decay to more than the score even with the float error of `decayed`.
         top = _key_of(score * (1 + 1e-6) + 1e-8, now, half_life)
-        ahead = await self._count_above(session, top)
-        if ahead >= TRENDING_RANK_DEPTH:
-            return None
         vote_weight = await self._vote_weight(session)
         share_floor, vote_floor = self._reach(score, vote_weight, now)
+        ahead, near = await self._near(session, top, share_floor, vote_floor)
+        if ahead >= TRENDING_RANK_DEPTH:
+            return None
         unsure: list[str] = []
-        for other, (shares, votes) in (
-            await self._near(session, top, share_floor, vote_floor)
-        ).items():
+        for other, (shares, votes) in near.items():
             low = decayed(shares, now, half_life)
             high = trending_bound(shares, votes, vote_weight, now, self._config)
             if other == stats.paper.arxiv_id or _below(high, score):
@@ -187,29 +196,35 @@ class TrendingMixin:
             return share_floor, vote_floor
         return NEG_INF, NEG_INF
 
-    async def _count_above(self, session: AsyncSession, key: float) -> int:
-        """How many papers have a share key above `key`, counted up to TRENDING_RANK_DEPTH."""
-        connection = await session.connection()
-        return int((await connection.execute(_ABOVE, {"key": key})).scalar_one())
-
     async def _near(
         self, session: AsyncSession, top: float, share_floor: float, vote_floor: float
-    ) -> dict[str, tuple[float, float]]:
-        """The keys of the papers a rank must look at: two index ranges.
+    ) -> tuple[int, dict[str, tuple[float, float]]]:
+        """Count the papers above `top` (up to the depth); read the keys a rank looks at.
 
-        Those with a share key in (share_floor, top], and those with a vote key above
-        vote_floor whose share key is at most `top` (the rest were counted).
+        One read. The count is of share keys above `top`; the keys are two index ranges:
+        share keys in (share_floor, top], and vote keys above vote_floor with a share key of
+        at most `top` (the rest were counted). They are read only when the count leaves the
+        paper within the depth: far down, they hold most papers.
         """
-        params = {"top": top, "share_floor": to_db(share_floor), "vote_floor": to_db(vote_floor)}
-        stmt = _SHARES_NEAR if vote_floor == math.inf else _NEAR
-        rows = await (await session.connection()).execute(stmt, params)
-        # The vote range is not narrowed by share key in SQL: a planner without statistics
-        # would intersect it with the share index, whose range there spans nearly every paper.
-        return {
-            arxiv_id: (from_db(shares), from_db(votes))
-            for arxiv_id, shares, votes in rows
-            if shares <= top
+        params = {
+            "key": top,
+            "top": top,
+            "share_floor": to_db(share_floor),
+            "vote_floor": to_db(vote_floor),
         }
+        stmt = _PLACE_BY_SHARES if vote_floor == math.inf else _PLACE
+        rows = await (await session.connection()).execute(stmt, params)
+        ahead = 0
+        near: dict[str, tuple[float, float]] = {}
+        for arxiv_id, shares, votes in rows:
+            if arxiv_id is None:
+                ahead = int(shares)  # the count's row
+            # The vote range is not narrowed by share key in SQL: a planner without statistics
+            # would intersect it with the share index, whose range there spans nearly every
+            # paper.
+            elif shares <= top:
+                near[arxiv_id] = (from_db(shares), from_db(votes))
+        return ahead, near
 
 
 @lru_cache(maxsize=64)
@@ -227,25 +242,33 @@ def _walk_statement(query: TopQuery) -> CompoundSelect[Any]:
     return union_all(*arms)
 
 
-# The statements of a rank, built once as `/paper` runs them on every call. The count reads the
+# The statement of a rank, built once as `/paper` runs it on every call. The count reads the
 # key itself, not the id: the index covers it, and no paper row is read; its order keeps the
-# index scan when a planner misjudges how many papers the limit leaves out.
-_ABOVE = select(func.count()).select_from(
-    select(PaperRow.trend_shares)
-    .where(PaperRow.trend_shares > bindparam("key"))
-    .order_by(PaperRow.trend_shares.desc())
-    .limit(TRENDING_RANK_DEPTH)
-    .subquery()
+# index scan when a planner misjudges how many papers the limit leaves out. It comes last, so
+# the result's column types are the papers'.
+_AHEAD = (
+    select(func.count())
+    .select_from(
+        select(PaperRow.trend_shares)
+        .where(PaperRow.trend_shares > bindparam("key"))
+        .order_by(PaperRow.trend_shares.desc())
+        .limit(TRENDING_RANK_DEPTH)
+        .subquery()
+    )
+    .scalar_subquery()
 )
+_WITHIN = _AHEAD < TRENDING_RANK_DEPTH  # one value for the whole read: planned as a constant
+_COUNT = select(null(), cast(_AHEAD, Float), null())
 _SHARES_NEAR = select(*_KEYS).where(
-    PaperRow.trend_shares > bindparam("share_floor"), PaperRow.trend_shares <= bindparam("top")
+    PaperRow.trend_shares > bindparam("share_floor"),
+    PaperRow.trend_shares <= bindparam("top"),
+    _WITHIN,
 )
-_NEAR = union_all(
-    _SHARES_NEAR,
-    select(*_KEYS).where(
-        ranked(PaperRow.trend_votes), PaperRow.trend_votes > bindparam("vote_floor")
-    ),
+_VOTES_NEAR = select(*_KEYS).where(
+    ranked(PaperRow.trend_votes), PaperRow.trend_votes > bindparam("vote_floor"), _WITHIN
 )
+_PLACE_BY_SHARES = union_all(_SHARES_NEAR, _COUNT)
+_PLACE = union_all(_SHARES_NEAR, _VOTES_NEAR, _COUNT)
 
 
 def filtered(stmt: Select[Any], query: TopQuery) -> Select[Any]:
