@@ -37,6 +37,16 @@ def subscription(
     return Subscription(chat_ref, at, timezone, size, categories, words, created_at=created_at)
 
 
+async def subscribed_rooms(
+    store: SubscriptionStore, prefix: str, count: int, *, size: int = 10
+) -> list[ChatRef]:
+    """`count` group chats `{prefix}0`, `{prefix}1`... subscribed to the 07:30 UTC digest."""
+    rooms = [chat(f"{prefix}{n}") for n in range(count)]
+    for room in rooms:
+        await store.subscribe(subscription(room, size=size))
+    return rooms
+
+
 async def dispatch_every(
     store: SubscriptionStore, start: datetime, end: datetime, step: timedelta
 ) -> list[tuple[datetime, int]]:

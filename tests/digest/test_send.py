@@ -36,6 +36,7 @@ from tests.digest.support import (
     chat,
     ids_in,
     shared_papers,
+    subscribed_rooms,
     subscription,
 )
 from tests.fakes import (
@@ -501,9 +502,7 @@ async def test_a_crash_between_send_and_record_repeats_only_the_delivery_in_flig
     sinks: dict[str, RecordingSink],
     telegram: RecordingSink,
 ) -> None:
-    rooms = [chat(f"-50{n}") for n in range(3)]
-    for room in rooms:
-        await queue.subscribe(subscription(room))
+    rooms = await subscribed_rooms(queue, "-50", 3)
     await shared_papers(papers, 3, at=MORNING)
     telegram.crash_after_send(rooms[1])
 
@@ -623,9 +622,7 @@ async def test_a_round_on_sql_sends_every_digest_with_the_default_concurrency(
     sinks: dict[str, RecordingSink],
     telegram: RecordingSink,
 ) -> None:
-    rooms = [chat(f"-70{n}") for n in range(10)]
-    for room in rooms:
-        await subscriptions.subscribe(subscription(room, size=2))
+    rooms = await subscribed_rooms(subscriptions, "-70", 10, size=2)
     await shared_papers(digest_papers, 3, at=MORNING)
 
     report = await settled(digest_round(subscriptions, digest_papers, sinks))
@@ -645,9 +642,7 @@ async def test_a_sending_run_claims_again_until_every_due_digest_is_sent_once(
     telegram: RecordingSink,
     concurrency: int,
 ) -> None:
-    rooms = [chat(f"-80{n}") for n in range(7)]
-    for room in rooms:
-        await queue.subscribe(subscription(room, size=2))
+    rooms = await subscribed_rooms(queue, "-80", 7, size=2)
     await shared_papers(papers, 3, at=MORNING)
     await dispatch_due_digests(queue, MORNING)
 
@@ -706,9 +701,7 @@ async def test_a_failed_write_of_outcomes_is_tried_again_and_nothing_is_sent_twi
 ) -> None:
     monkeypatch.setattr(outcomes, "RETRY_PAUSE", 0)
     store = FlakyRecords(failures=1)
-    rooms = [chat(f"-90{n}") for n in range(5)]
-    for room in rooms:
-        await store.subscribe(subscription(room))
+    rooms = await subscribed_rooms(store, "-90", 5)
     await shared_papers(papers, 3, at=MORNING)
 
     report = await digest_round(store, papers, sinks)
@@ -730,9 +723,7 @@ async def test_when_outcomes_cannot_be_written_the_digests_go_out_again_after_th
 ) -> None:
     monkeypatch.setattr(outcomes, "RETRY_PAUSE", 0)
     store = FlakyRecords(failures=None)
-    rooms = [chat(f"-91{n}") for n in range(3)]
-    for room in rooms:
-        await store.subscribe(subscription(room))
+    rooms = await subscribed_rooms(store, "-91", 3)
     await shared_papers(papers, 3, at=MORNING)
 
     with pytest.raises(OSError, match="database is down"):
@@ -753,9 +744,7 @@ async def test_a_crash_mid_run_repeats_only_the_deliveries_in_flight(
     sinks: dict[str, RecordingSink],
     telegram: RecordingSink,
 ) -> None:
-    rooms = [chat(f"-92{n}") for n in range(6)]
-    for room in rooms:
-        await queue.subscribe(subscription(room))
+    rooms = await subscribed_rooms(queue, "-92", 6)
     await shared_papers(papers, 3, at=MORNING)
     await dispatch_due_digests(queue, MORNING)
     telegram.crash_after_send(rooms[2])
