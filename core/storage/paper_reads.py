@@ -7,7 +7,6 @@ runs each of them, and building one again costs more than SQLite takes to answer
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from core.models import Discussion, Mention, PaperStats, Window
+from core.models import Discussion, Mention
 from core.ports import CardFacts, CardQuery
 from core.storage.tables import MentionRow, SnapshotRow
 from core.storage.trending import TrendingMixin
@@ -71,11 +70,6 @@ class CardMixin(TrendingMixin):
     _factory: async_sessionmaker[AsyncSession]
 
     async def _fresh(self, session: AsyncSession, now: datetime) -> None:
-        raise NotImplementedError
-
-    async def _stats(
-        self, session: AsyncSession, ids: Sequence[str], window: Window, now: datetime
-    ) -> list[PaperStats]:
         raise NotImplementedError
 
     async def card(self, query: CardQuery, now: datetime) -> CardFacts:

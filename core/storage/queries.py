@@ -129,12 +129,6 @@ class QueryMixin(CardMixin):
         """Trending PaperStats for `ids` with only what ranking reads (no title or abstract)."""
         return await self._build(session, ids, "trending", now, _RANK_READ)
 
-    async def _contenders(
-        self, session: AsyncSession, ids: Sequence[str], now: datetime
-    ) -> list[PaperStats]:
-        """Trending PaperStats for `ids`, whole: the few a walk scores are the answer's papers."""
-        return await self._build(session, ids, "trending", now, _CARD_READ)
-
     async def _build(
         self,
         session: AsyncSession,

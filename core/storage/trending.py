@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.models import PaperStats
+from core.models import PaperStats, Window
 from core.ports import TopQuery
 from core.ranking import NEG_INF, RankingConfig, decay_exponent, decayed, rank_papers, tie_key
 from core.signals import trending_bound
@@ -65,8 +65,8 @@ class TrendingMixin:
     ) -> list[PaperStats]:
         raise NotImplementedError
 
-    async def _contenders(
-        self, session: AsyncSession, ids: Sequence[str], now: datetime
+    async def _stats(
+        self, session: AsyncSession, ids: Sequence[str], window: Window, now: datetime
     ) -> list[PaperStats]:
         raise NotImplementedError
 
@@ -89,7 +89,7 @@ class TrendingMixin:
         while True:
             walk = await self._walk(session, query, depth)
             hopeful = self._hopeful(walk, need, vote_weight, now)
-            stats = rank_papers(await self._contenders(session, hopeful, now))
+            stats = rank_papers(await self._stats(session, hopeful, "trending", now))
             bound = self._unseen_bound(walk, vote_weight, now)
             if walk.exhausted or (len(stats) >= need and stats[need - 1].score > bound):
                 return stats
@@ -206,12 +206,7 @@ class TrendingMixin:
         at most `top` (the rest were counted). They are read only when the count leaves the
         paper within the depth: far down, they hold most papers.
         """
-        params = {
-            "key": top,
-            "top": top,
-            "share_floor": to_db(share_floor),
-            "vote_floor": to_db(vote_floor),
-        }
+        params = {"top": top, "share_floor": to_db(share_floor), "vote_floor": to_db(vote_floor)}
         stmt = _PLACE_BY_SHARES if vote_floor == math.inf else _PLACE
         rows = await (await session.connection()).execute(stmt, params)
         ahead = 0
@@ -250,7 +245,7 @@ _AHEAD = (
     select(func.count())
     .select_from(
         select(PaperRow.trend_shares)
-        .where(PaperRow.trend_shares > bindparam("key"))
+        .where(PaperRow.trend_shares > bindparam("top"))
         .order_by(PaperRow.trend_shares.desc())
         .limit(TRENDING_RANK_DEPTH)
         .subquery()
