@@ -44,13 +44,13 @@ def card_query(arxiv_id: str, now: datetime) -> CardQuery:
 
 def build_card(
     paper: Paper,
+    query: CardQuery,
     facts: CardFacts,
     now: datetime,
     config: RankingConfig,
     note: str | None,
 ) -> PaperCard:
-    """Assemble everything `/paper` shows about one paper, from its card read at `now`."""
-    query = card_query(paper.arxiv_id, now)
+    """Assemble everything `/paper` shows about one paper, from its card read for `query`."""
     stats = facts.stats
     posts = [Post(m.source, m.author, m.posted_at, m.url, m.text) for m in facts.top_posts]
     posts += [

@@ -140,12 +140,13 @@ class Commands:
         # The card's read holds the stored paper: the store is read once, and arXiv asked only
         # when the paper has no details yet.
         now = self._clock.now()
-        facts = await self._repo.card(card_query(arxiv_id, now), now)
+        query = card_query(arxiv_id, now)
+        facts = await self._repo.card(query, now)
         stored = facts.stats.paper if facts.stats else None
         paper, note = await self._metadata.complete(arxiv_id, stored)
         if paper is None:
             raise _unknown(arxiv_id, note)
-        return build_card(paper, facts, now, self._config, note)
+        return build_card(paper, query, facts, now, self._config, note)
 
     async def search(self, req: Request) -> Reply:
         """Tracked papers matching every word."""
