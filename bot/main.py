@@ -205,7 +205,7 @@ async def import_file(engine: Engine, path: str) -> int:
     new = parsed = skipped = 0
     papers: set[str] = set()
     with stream:
-        for mentions, problems in read_mentions(stream):
+        for mentions, problems in read_mentions(stream, today=engine.clock.now().date()):
             for problem in problems:
                 print(f"{path}: {problem}", file=sys.stderr)
             skipped += len(problems)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from core.arxiv_id import ArxivRef, parse_arxiv_id
 from core.models import Window
@@ -29,6 +30,7 @@ _ARCHIVES = (
 )
 CATEGORY = re.compile(rf"^({_ARCHIVES})(\.[a-z][a-z-]{{1,14}})?$", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}>'\""
+_SENTENCE_END = ".,;:!?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +119,17 @@ def parse_words(args: tuple[str, ...]) -> tuple[str, ...]:
     return words
 
 
-def parse_paper_ref(token: str) -> ArxivRef:
-    """Extract an arXiv id from an id or a link, without ever fetching the link."""
-    ref = parse_arxiv_id(token.strip().rstrip(_TRAILING).lstrip("<(["))
+def parse_paper_ref(token: str, today: date | None = None) -> ArxivRef:
+    """Extract an arXiv id from an id or a link, without ever fetching the link.
+
+    Args:
+        token: What the user wrote; punctuation around it from a pasted sentence is dropped.
+        today: The current date: ids of later months are refused.
+    """
+    text = token.strip()
+    # Brackets are stripped last: the citation form "arXiv:2401.01234 [cs.LG]" ends in one.
+    candidates = (text, text.rstrip(_SENTENCE_END), text.rstrip(_TRAILING).lstrip("<(["))
+    ref = next(filter(None, (parse_arxiv_id(c, today) for c in candidates)), None)
     if ref is None:
         raise InvalidArguments("That is not an arXiv id or link.")
     return ref

@@ -129,10 +129,14 @@ class Commands:
 
     async def paper(self, req: Request) -> Reply:
         """A paper's card."""
-        if not req.args or len(req.args) > 2 or (len(req.args) == 2 and req.args[1] != "abstract"):
+        args, abstract = _abstract_flag(req.args)
+        # arXiv's citation form "arXiv:2401.01234 [cs.LG]" arrives as two words.
+        if len(args) == 2 and args[1].startswith("["):
+            args = (f"{args[0]} {args[1]}",)
+        if len(args) != 1:
             raise InvalidArguments("Give one arXiv id or link.")
-        arxiv_id = parse_paper_ref(req.args[0]).arxiv_id
-        if len(req.args) == 2:
+        arxiv_id = parse_paper_ref(args[0], self._clock.now().date()).arxiv_id
+        if abstract:
             paper, note = await self._metadata.describe(arxiv_id)
             if paper is None:
                 raise _unknown(arxiv_id, note)
@@ -188,3 +192,10 @@ def _unknown(arxiv_id: str, note: str | None) -> UnknownPaper:
     if note:
         return UnknownPaper(f"I have nothing on {arxiv_id} yet, and {note[0].lower()}{note[1:]}")
     return UnknownPaper(f"arXiv has no paper {arxiv_id}.")
+
+
+def _abstract_flag(args: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+    """The arguments without a trailing `abstract`, and whether it was there."""
+    if len(args) > 1 and args[-1] == "abstract":
+        return args[:-1], True
+    return args, False

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import cast
 
 from core.arxiv_id import find_arxiv_refs
@@ -37,8 +37,12 @@ class LineProblem:
         return f"line {self.line}: {self.reason}"
 
 
-def parse_line(text: str) -> list[Mention]:
+def parse_line(text: str, today: date | None = None) -> list[Mention]:
     """Turn one JSONL line into one mention per paper it names.
+
+    Args:
+        text: The line.
+        today: The current date: ids of later months are not papers yet.
 
     Raises:
         BadLine: the line is not a mention we can use.
@@ -56,7 +60,7 @@ def parse_line(text: str) -> list[Mention]:
     if kind not in MENTION_KINDS:
         raise BadLine(f"kind must be one of {', '.join(MENTION_KINDS)}")
     url, body = _optional(data, "url"), _optional(data, "text")
-    refs = find_arxiv_refs(" ".join(t for t in (url, body) if t))
+    refs = find_arxiv_refs(" ".join(t for t in (url, body) if t), today)
     if not refs:
         raise BadLine("no arXiv link or id in url or text")
     post_id = _required(data, "post_id")
@@ -124,7 +128,7 @@ IMPORT_BATCH = 20_000
 
 
 def read_mentions(
-    lines: Iterable[str], batch: int = IMPORT_BATCH
+    lines: Iterable[str], batch: int = IMPORT_BATCH, today: date | None = None
 ) -> Iterator[tuple[list[Mention], list[LineProblem]]]:
     """Parse lines lazily, yielding batches of mentions with the problems met on the way."""
     mentions: list[Mention] = []
@@ -133,7 +137,7 @@ def read_mentions(
         if not text.strip():
             continue
         try:
-            mentions.extend(parse_line(text))
+            mentions.extend(parse_line(text, today))
         except BadLine as exc:
             problems.append(LineProblem(number, str(exc)))
         if len(mentions) >= batch:

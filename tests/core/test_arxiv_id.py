@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from datetime import date
 
 import pytest
 from hypothesis import given, settings
@@ -25,6 +26,9 @@ ARCHIVES = (
     "chao-dyn", "chem-ph", "cmp-lg", "comp-gas", "dg-ga", "funct-an", "mtrl-th", "patt-sol",
     "plasm-ph", "q-alg", "solv-int", "supr-con",
 )  # fmt: skip
+
+# The day the tests take as today: ids of later months are not ids yet.
+TODAY = date(2026, 12, 5)
 
 # No database: the example store would otherwise appear as .hypothesis/ in the checkout.
 FAST = settings(max_examples=150, database=None)
@@ -90,6 +94,31 @@ PARSED = [
     ("10.48550/arXiv.2401.01234", ref("2401.01234")),
     ("doi:10.48550/ARXIV.2401.01234", ref("2401.01234")),
     ("10.48550/arXiv.hep-th/9901001", ref("hep-th/9901001")),
+    # arXiv's citation form, with the primary category.
+    ("arXiv:2401.01234 [cs.LG]", ref("2401.01234")),
+    ("arXiv:1107.4612v2 [astro-ph.CO]", ref("1107.4612", 2)),
+    ("arXiv:cond-mat/0102536 [cond-mat.mes-hall]", ref("cond-mat/0102536")),
+    # Paths of arXiv pages: a leading slash, runs of slashes, what follows the id.
+    ("/hep-th/0702050", ref("hep-th/0702050")),
+    ("/0708.1234v1", ref("0708.1234", 1)),
+    ("hep-th//9901001", ref("hep-th/9901001")),
+    ("hep-th///9901001", ref("hep-th/9901001")),
+    ("hep-th/9901001/extra", ref("hep-th/9901001")),
+    ("HEP-TH/9901001/ExTrA", ref("hep-th/9901001")),
+    ("physics/0303098/", ref("physics/0303098")),
+    ("physics/0303098/static/icon.png", ref("physics/0303098")),
+    ("2401.01234#S3", ref("2401.01234")),
+    # A new id written under its archive.
+    ("hep-th/1601.07616", ref("1601.07616")),
+    ("arXiv:hep-th/1601.07616v2", ref("1601.07616", 2)),
+    # The newest month there is.
+    ("2612.00001", ref("2612.00001")),
+    # arXiv's other hosts and alphaXiv's pdf path.
+    ("https://browse.arxiv.org/abs/2401.01234v2", ref("2401.01234", 2)),
+    ("https://ar5iv.labs.arxiv.org/html/2104.09864", ref("2104.09864")),
+    ("https://ar5iv.org/abs/2104.09864", ref("2104.09864")),
+    ("https://www.alphaxiv.org/pdf/2401.01234v1", ref("2401.01234", 1)),
+    ("https://alphaxiv.org/pdf/2401.01234.pdf", ref("2401.01234")),
 ]
 
 NOT_PARSED = [
@@ -143,6 +172,19 @@ NOT_PARSED = [
     "https://arxiv.org/abs/foo/9901001",
     "https://doi.org/10.1000/arXiv.2401.01234",
     "https://arxiv.org/abs/2401.1234",
+    # A category only after "arXiv:", and only a real one in brackets.
+    "2401.01234 [cs.LG]x",
+    "arXiv:2401.01234 [cs.LG",
+    "arXiv:2401.01234 [cs.LG] more",
+    # An archive before a new id, only a known one.
+    "foo/1601.07616",
+    "hep-th/hep-th/9901001",
+    # Ids of months that have not come yet: new ids carry no century, so 99 is 2099.
+    "2701.00001",
+    "2712.01234",
+    "9912.12345",
+    "9912.12345v2",
+    "https://arxiv.org/abs/2712.01234",
 ]
 
 FOUND = [
@@ -206,32 +248,40 @@ NOT_FOUND = [
     "hep-th/99010012",
     "hep-th/0801001",
     "phone +1 2401.0123 4567",
+    "soon: 2712.01234 and arXiv:9912.12345v2",
 ]
 
 
 @pytest.mark.parametrize(("text", "expected"), PARSED)
 def test_parse_arxiv_id_accepts_form(text: str, expected: ArxivRef) -> None:
-    assert parse_arxiv_id(text) == expected
+    assert parse_arxiv_id(text, TODAY) == expected
 
 
 @pytest.mark.parametrize("text", NOT_PARSED)
 def test_parse_arxiv_id_rejects(text: str) -> None:
-    assert parse_arxiv_id(text) is None
+    assert parse_arxiv_id(text, TODAY) is None
 
 
 @pytest.mark.parametrize(("text", "expected"), FOUND)
 def test_find_arxiv_refs_finds(text: str, expected: list[ArxivRef]) -> None:
-    assert find_arxiv_refs(text) == expected
+    assert find_arxiv_refs(text, TODAY) == expected
 
 
 @pytest.mark.parametrize("text", NOT_FOUND)
 def test_find_arxiv_refs_ignores(text: str) -> None:
-    assert find_arxiv_refs(text) == []
+    assert find_arxiv_refs(text, TODAY) == []
 
 
 @pytest.mark.parametrize(("text", "expected"), PARSED)
 def test_find_arxiv_refs_finds_every_parsed_form(text: str, expected: ArxivRef) -> None:
-    assert find_arxiv_refs(f"look: {text} !") == [expected]
+    assert find_arxiv_refs(f"look: {text} !", TODAY) == [expected]
+
+
+def test_an_id_becomes_valid_in_its_month() -> None:
+    assert parse_arxiv_id("2701.00001", date(2026, 12, 31)) is None
+    assert find_arxiv_refs("2701.00001", date(2026, 12, 31)) == []
+    assert parse_arxiv_id("2701.00001", date(2027, 1, 1)) == ref("2701.00001")
+    assert find_arxiv_refs("2701.00001", date(2027, 1, 1)) == [ref("2701.00001")]
 
 
 def test_urls_use_the_canonical_id() -> None:
@@ -287,8 +337,10 @@ OLD_MONTHS = [
 
 @st.composite
 def new_ids(draw: st.DrawFn) -> tuple[str, str]:
-    year = draw(st.integers(7, 99))
-    month = draw(st.integers(4 if year == 7 else 1, 12))
+    year = draw(st.integers(7, TODAY.year - 2000))
+    month = draw(
+        st.integers(4 if year == 7 else 1, 12 if year < TODAY.year - 2000 else TODAY.month)
+    )
     width = 5 if year >= 15 else 4
     number = draw(st.integers(1, 10**width - 1))
     arxiv_id = f"{year:02d}{month:02d}.{number:0{width}d}"
@@ -319,7 +371,8 @@ def invalid_ids(draw: st.DrawFn) -> str:
     """A digits-and-dots string that looks like a new-style id but is not one arXiv issued."""
     year = draw(st.integers(0, 99))
     month = draw(st.integers(1, 12))
-    kind = draw(st.sampled_from(["month", "late4", "early5", "before", "zero", "v0", "longer"]))
+    kinds = ["month", "late4", "early5", "before", "future", "zero", "v0", "longer"]
+    kind = draw(st.sampled_from(kinds))
     if kind == "month":
         bad_month = draw(st.sampled_from([0, *range(13, 100)]))
         return f"{year:02d}{bad_month:02d}.{draw(st.integers(1, 99999)):05d}"
@@ -331,6 +384,9 @@ def invalid_ids(draw: st.DrawFn) -> str:
         early = [(y, m) for y in range(8) for m in range(1, 13) if (y, m) < (7, 4)]
         early_year, early_month = draw(st.sampled_from(early))
         return f"{early_year:02d}{early_month:02d}.{draw(st.integers(1, 9999)):04d}"
+    if kind == "future":
+        later = draw(st.integers(TODAY.year - 2000 + 1, 99))
+        return f"{later:02d}{month:02d}.{draw(st.integers(1, 99999)):05d}"
     valid, _ = draw(new_ids())
     if kind == "zero":
         return valid.split(".")[0] + "." + "0" * len(valid.split(".")[1])
@@ -348,7 +404,7 @@ FILLER = st.text(string.ascii_letters + " .,;:!?()[]<>'\"-\n", max_size=40)
 @given(rendered_refs())
 def test_parse_arxiv_id_round_trips_every_form(case: tuple[str, ArxivRef]) -> None:
     text, expected = case
-    assert parse_arxiv_id(text) == expected
+    assert parse_arxiv_id(text, TODAY) == expected
 
 
 @FAST
@@ -363,7 +419,7 @@ def test_find_arxiv_refs_finds_embedded_ref(
     case: tuple[str, ArxivRef], before: str, after: str, left: str, right: str
 ) -> None:
     text, expected = case
-    assert find_arxiv_refs(f"{before}{left}{text}{right}{after}") == [expected]
+    assert find_arxiv_refs(f"{before}{left}{text}{right}{after}", TODAY) == [expected]
 
 
 @FAST
@@ -376,8 +432,8 @@ def test_text_without_digits_never_matches(text: str) -> None:
 @FAST
 @given(invalid_ids())
 def test_invalid_digit_strings_never_match(text: str) -> None:
-    assert parse_arxiv_id(text) is None
-    assert find_arxiv_refs(text) == []
+    assert parse_arxiv_id(text, TODAY) is None
+    assert find_arxiv_refs(text, TODAY) == []
 
 
 @FAST

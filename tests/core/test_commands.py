@@ -219,6 +219,11 @@ async def test_new_refuses_bad_pages(registry, line):
         "https://arxiv.org/pdf/1706.03762v7.pdf",
         "<https://www.arxiv.org/abs/1706.03762>",
         "https://huggingface.co/papers/1706.03762",
+        "arXiv:1706.03762 [cs.CL]",
+        "arXiv:1706.03762v7 [cs.CL].",
+        "/1706.03762v5",
+        "https://ar5iv.labs.arxiv.org/html/1706.03762",
+        "https://www.alphaxiv.org/pdf/1706.03762v7",
     ],
 )
 async def test_paper_card_from_any_reference(registry, repo, ref):
@@ -269,6 +274,9 @@ async def test_paper_with_arxiv_down_shows_what_is_stored(registry, repo, arxiv)
         "/paper https://example.com/paper.pdf",
         "/paper 1706.03762 1706.03763",
         "/paper 1713.03762",
+        "/paper arXiv:1706.03762 [cs.CL] [cs.LG]",
+        # A month after the clock's: the id cannot exist yet.
+        "/paper 2612.00001",
     ],
 )
 async def test_paper_refuses_junk_with_usage(registry, arxiv, line):
@@ -281,6 +289,8 @@ async def test_paper_refuses_junk_with_usage(registry, arxiv, line):
 async def test_paper_abstract_action_gives_the_whole_abstract(registry):
     reply = await ask(registry, "/paper 1706.03762 abstract")
     assert reply == Text((ATTENTION.title, ATTENTION.abstract))
+    cited = await ask(registry, "/paper arXiv:1706.03762 [cs.CL] abstract")
+    assert cited == Text((ATTENTION.title, ATTENTION.abstract))
 
 
 async def test_search_finds_words_in_title_or_abstract(registry, repo):
