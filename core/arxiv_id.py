@@ -47,17 +47,17 @@ _PLAIN_PREFIX = r"arxiv:\s?|(?:doi:\s?)?(?:(?:https?://)?(?:dx\.)?doi\.org/)?10\
 # Some cite a new id under its archive, as old ids were written ("hep-th/1601.07616"); arXiv
 # files the paper under the bare id.
 _ARCHIVE_OF_NEW_ID = rf"(?:(?:{_ARCHIVE_ALTERNATION})(?:\.[a-z]+(?:-[a-z]+)?)?/(?=[0-9]{{4}}\.))?"
-# arXiv's own citation form adds the primary category: "arXiv:2401.01234 [cs.LG]".
+# arXiv's citation form adds the primary category: "arXiv:2401.01234 [cs.LG]".
 _CATEGORY = r"(?:\s\[[a-z]+(?:-[a-z]+)?(?:\.[a-z]+(?:-[a-z]+)?)?\])?"
 # A bare id may be the path of an arXiv page: a leading slash, and after the id a slash, a
 # fragment or more path ("physics/0303098/static/icon.png"), all of which arXiv's resolver drops.
 _PATH_TAIL = r"(?:[/#]\S*)?"
 # Conditional groups pick the tail a prefix allows: a URL may end in ".pdf", a slash or a
-# query; "arXiv:" may take the category; a bare id may be a page path. So a bare
+# query; an id may take the category, and a bare one may be a page path instead. So a bare
 # "2401.01234.pdf" or "arXiv:2401.01234?x" is not mistaken for a reference.
+_TAIL = rf"(?(url){_URL_TAIL}|(?(plain){_CATEGORY}|(?:{_PATH_TAIL}|{_CATEGORY})))"
 _WHOLE_RE = re.compile(
-    rf"(?:(?P<url>{_URL_PREFIX})|(?P<plain>{_PLAIN_PREFIX})|/?)"
-    rf"{_ARCHIVE_OF_NEW_ID}{_ID}(?(url){_URL_TAIL}|(?(plain){_CATEGORY}|{_PATH_TAIL}))",
+    rf"(?:(?P<url>{_URL_PREFIX})|(?P<plain>{_PLAIN_PREFIX})|/?){_ARCHIVE_OF_NEW_ID}{_ID}{_TAIL}",
     re.IGNORECASE | re.ASCII,
 )
 # In free text an id must not continue a word, number or dotted sequence ("v2401.01234",

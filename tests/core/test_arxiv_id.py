@@ -98,6 +98,7 @@ PARSED = [
     ("arXiv:2401.01234 [cs.LG]", ref("2401.01234")),
     ("arXiv:1107.4612v2 [astro-ph.CO]", ref("1107.4612", 2)),
     ("arXiv:cond-mat/0102536 [cond-mat.mes-hall]", ref("cond-mat/0102536")),
+    ("0706.0001v1 [q-bio.CB]", ref("0706.0001", 1)),
     # Paths of arXiv pages: a leading slash, runs of slashes, what follows the id.
     ("/hep-th/0702050", ref("hep-th/0702050")),
     ("/0708.1234v1", ref("0708.1234", 1)),
