@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-SOURCE_NAMES = ("hackernews", "huggingface", "bluesky", "mastodon", "reddit", "x", "arxiv")
+from core.models import SOURCES
+
+SOURCE_NAMES = SOURCES
 NEEDS_CREDENTIALS = {
     "reddit": ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET"),
     "x": ("X_BEARER_TOKEN",),

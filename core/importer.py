@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import cast
 
 from core.arxiv_id import find_arxiv_refs
-from core.models import MENTION_KINDS, Mention, MentionKind
+from core.models import MENTION_KINDS, SHARE_NETWORKS, Mention, MentionKind
 
 SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 MAX_FIELD = 256
@@ -56,10 +56,12 @@ def parse_line(text: str, today: date | None = None) -> list[Mention]:
     source = _required(data, "source").lower()
     if not SOURCE_NAME.match(source):
         raise BadLine(f"source {source[:40]!r} is not a short lowercase name")
+    if source not in SHARE_NETWORKS:
+        raise BadLine(f"source {source!r} is not a share network: {', '.join(SHARE_NETWORKS)}")
     kind = data.get("kind", "post")
     if kind not in MENTION_KINDS:
         raise BadLine(f"kind must be one of {', '.join(MENTION_KINDS)}")
-    url, body = _optional(data, "url"), _optional(data, "text")
+    url, body = _url(data), _optional(data, "text")
     refs = find_arxiv_refs(" ".join(t for t in (url, body) if t), today)
     if not refs:
         raise BadLine("no arXiv link or id in url or text")
@@ -102,6 +104,14 @@ def _optional(data: dict[str, object], key: str) -> str | None:
     if not isinstance(value, str):
         raise BadLine(f"{key} must be a string")
     return value
+
+
+def _url(data: dict[str, object]) -> str | None:
+    url = _optional(data, "url")
+    # A link holds neither spaces nor control characters; one that does was mangled on the way.
+    if url is not None and any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise BadLine("url holds whitespace or control characters")
+    return url
 
 
 def _timestamp(value: object) -> datetime:

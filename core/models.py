@@ -9,6 +9,19 @@ from typing import Literal
 Platform = Literal["telegram", "discord", "console"]
 MentionKind = Literal["post", "repost", "quote"]
 MENTION_KINDS: tuple[MentionKind, ...] = ("post", "repost", "quote")
+# The signal sources the bot knows (DESIGN.md section 3), and the networks among them whose posts
+# are shares. Configuration and imports are checked against these, so a typo is refused rather
+# than ranked as a network of its own.
+SOURCES: tuple[str, ...] = (
+    "hackernews",
+    "huggingface",
+    "bluesky",
+    "mastodon",
+    "reddit",
+    "x",
+    "arxiv",
+)
+SHARE_NETWORKS: tuple[str, ...] = ("bluesky", "mastodon", "x")
 Window = Literal["trending", "day", "week", "month", "all"]
 WINDOWS: tuple[Window, ...] = ("trending", "day", "week", "month", "all")
 

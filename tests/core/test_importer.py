@@ -1,5 +1,5 @@
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -52,6 +52,15 @@ def test_parse_line_counts_a_post_for_every_paper_it_names():
         (line(url=5), "url must be a string"),
         (line(engagement=-1), "engagement"),
         (line(author="a" * 300), "longer than"),
+        (line(source="blusky"), "source 'blusky' is not a share network: bluesky, mastodon, x"),
+        (line(source="hackernews"), "not a share network"),
+        (line(url="https://arxiv.org/abs/1607.06450 x"), "whitespace or control characters"),
+        (line(url=" https://arxiv.org/abs/1607.06450"), "whitespace or control characters"),
+        (line(url="https://arxiv.org/abs/1607.06450\n"), "whitespace or control characters"),
+        (line(url="https://arxiv.org/abs/\t1607.06450"), "whitespace or control characters"),
+        (line(url="https://arxiv.org/abs/1607.06450\u0000"), "whitespace or control characters"),
+        (line(url="https://arxiv.org/abs/1607.06450\u200b"), "whitespace or control characters"),
+        (line(url="https://arxiv.org/abs/1607.06450\u0085"), "whitespace or control characters"),
     ],
 )
 def test_parse_line_rejects_bad_lines_with_a_short_reason(raw, reason):
@@ -72,3 +81,25 @@ def test_read_mentions_reports_line_numbers_and_keeps_going():
     assert [m.post_id for m in mentions] == ["1", "2"]
     assert [p.line for p in problems] == [3, 5]
     assert str(problems[0]).startswith("line 3: not JSON")
+
+
+@pytest.mark.parametrize("source", ["x", "bluesky", "mastodon", "Bluesky"])
+def test_parse_line_takes_every_share_network(source):
+    [mention] = parse_line(line(source=source))
+    assert mention.source == source.lower()
+
+
+def test_read_mentions_names_the_line_and_the_networks_of_an_unknown_source():
+    lines = [line(post_id="1"), line(post_id="2", source="blusky"), line(post_id="3")]
+    [(mentions, problems)] = list(read_mentions(lines))
+    assert [m.post_id for m in mentions] == ["1", "3"]
+    assert [str(p) for p in problems] == [
+        "line 2: source 'blusky' is not a share network: bluesky, mastodon, x"
+    ]
+
+
+def test_parse_line_reads_no_id_of_a_month_to_come():
+    future = line(url=None, text="arXiv:2701.00001 and 1607.06450")
+    [mention] = parse_line(future, today=date(2026, 12, 5))
+    assert mention.arxiv_id == "1607.06450"
+    assert len(parse_line(future, today=date(2027, 1, 1))) == 2
