@@ -9,6 +9,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from bot.source_settings import SourceSettings, read_source_settings
+from core.models import SOURCES
 from core.storage.database import DEFAULT_DATABASE_URL, DatabaseUrlError, normalize_url
 
 DEFAULT_ARXIV_API_URL = "http://export.arxiv.org/api/query"
@@ -217,6 +218,11 @@ def _weights(env: Mapping[str, str], problems: list[str]) -> dict[str, float]:
         match = WEIGHT.match(part.lower())
         if match is None:
             problems.append(f"SOURCE_WEIGHTS entry {part[:30]!r} is not like bluesky=1.5")
+            continue
+        if match.group(1) not in SOURCES:
+            # A misspelt source would weigh nothing and fail silently.
+            name = match.group(1)[:30]
+            problems.append(f"SOURCE_WEIGHTS names {name!r}; known sources: {', '.join(SOURCES)}")
             continue
         weights[match.group(1)] = float(match.group(2))
     return weights

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from core.models import SOURCES
 
@@ -60,6 +62,10 @@ def read_source_settings(env: Mapping[str, str], problems: list[str]) -> SourceS
     budget = get("X_DAILY_REQUEST_BUDGET") or "100"
     if not budget.isdigit():
         problems.append("X_DAILY_REQUEST_BUDGET must be a whole number")
+    instances = _list(get("MASTODON_INSTANCES"))
+    for instance in instances:
+        if not _is_http_url(instance):
+            problems.append(f"MASTODON_INSTANCES entry {instance[:40]!r} is not an http(s) URL")
     for path_var in ("ACCOUNT_ALLOWLIST_FILE", "ACCOUNT_BLOCKLIST_FILE"):
         if (path := get(path_var)) and not _readable(path):
             problems.append(f"{path_var} names {path!r}, which cannot be read")
@@ -68,7 +74,7 @@ def read_source_settings(env: Mapping[str, str], problems: list[str]) -> SourceS
         urls=urls,
         bluesky_handle=get("BLUESKY_HANDLE"),
         bluesky_app_password=get("BLUESKY_APP_PASSWORD"),
-        mastodon_instances=_list(get("MASTODON_INSTANCES")),
+        mastodon_instances=tuple(i for i in instances if _is_http_url(i)),
         reddit_client_id=get("REDDIT_CLIENT_ID"),
         reddit_client_secret=get("REDDIT_CLIENT_SECRET"),
         reddit_subreddits=_list(get("REDDIT_SUBREDDITS")) or ("MachineLearning",),
@@ -117,3 +123,13 @@ def _readable(path: str) -> bool:
             return True
     except OSError:
         return False
+
+
+def _is_http_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises on a malformed port
+    except ValueError:
+        return False
+    ok_scheme = parts.scheme in ("http", "https")
+    return ok_scheme and bool(parts.hostname) and not re.search(r"\s", value)

@@ -50,3 +50,45 @@ def test_a_missing_token_is_not_a_problem_but_a_set_one_is_read():
     )
     assert settings.telegram_token == TOKEN
     assert settings.weights == {"bluesky": 1.5, "x": 2.0}
+
+
+def test_weights_of_unknown_sources_are_reported_one_line_each():
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"SOURCE_WEIGHTS": "blusky=2, x=1, hackernwes=0.5"})
+    known = "hackernews, huggingface, bluesky, mastodon, reddit, x, arxiv"
+    assert caught.value.problems == [
+        f"SOURCE_WEIGHTS names 'blusky'; known sources: {known}",
+        f"SOURCE_WEIGHTS names 'hackernwes'; known sources: {known}",
+    ]
+
+
+def test_every_known_source_takes_a_weight():
+    settings = Settings.from_env({"SOURCE_WEIGHTS": "hackernews=0.5,HuggingFace=2,arxiv=0"})
+    assert settings.weights == {"hackernews": 0.5, "huggingface": 2.0, "arxiv": 0.0}
+
+
+def test_mastodon_instances_that_are_not_http_urls_are_reported_one_line_each():
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(
+            {
+                "MASTODON_INSTANCES": (
+                    "https://mastodon.social, mastodon.online, ftp://x.org, https://a b.org, "
+                    "https://sigmoid.social:99999"
+                )
+            }
+        )
+    assert caught.value.problems == [
+        "MASTODON_INSTANCES entry 'mastodon.online' is not an http(s) URL",
+        "MASTODON_INSTANCES entry 'ftp://x.org' is not an http(s) URL",
+        "MASTODON_INSTANCES entry 'https://a b.org' is not an http(s) URL",
+        "MASTODON_INSTANCES entry 'https://sigmoid.social:99999' is not an http(s) URL",
+    ]
+
+
+def test_mastodon_instances_are_read_when_every_one_is_a_url():
+    env = {"MASTODON_INSTANCES": "https://mastodon.social, http://localhost:3000"}
+    settings = Settings.from_env(env)
+    assert settings.sources.mastodon_instances == (
+        "https://mastodon.social",
+        "http://localhost:3000",
+    )
