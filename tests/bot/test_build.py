@@ -1,10 +1,27 @@
 """What a `git push` to Heroku or Dokku sends, read the way their Python buildpack reads it.
 
 The tree under test is `git archive HEAD`: the committed files, without ignored or uncommitted
-ones, as a push delivers them. `tests/bot/buildpack.py` restates the buildpack's rules (one
-package manager file, the Python version from `.python-version`, a supported version); the rule
-tests below build small trees that break each rule, so the checks on our tree can fail.
+ones, as a push delivers them. `tests/bot/buildpack.py` applies the buildpack's rules to it; the
+rule tests below build small trees that break each rule, so the checks on our tree can fail.
 Installing from the lock and running the release step needs the network: `.ci/run` does that.
+
+The rules of heroku/heroku-buildpack-python v351 (`lib/package_manager.sh`,
+`lib/python_version.sh`, `lib/checks.sh`; Dokku's herokuish runs the same buildpack), restated:
+
+- Package manager files sit at the root: `Pipfile.lock` (Pipenv), `requirements.txt` (pip),
+  `poetry.lock` (Poetry), `uv.lock` (uv). Exactly one of them must be there: none fails the build
+  (a bare `setup.py` or `pyproject.toml` is not enough), two or more fail it too. A `Pipfile`
+  without its `Pipfile.lock` fails.
+- The build fails when the tree already holds `.heroku/python`, or a virtual environment
+  (`.venv/` or `venv/` with a `pyvenv.cfg`).
+- The Python version comes, first match wins, from `runtime.txt` (deprecated, and refused with
+  uv), then `.python-version`, then (Pipenv only) `Pipfile.lock`'s `_meta.requires`; without one
+  the buildpack picks a default or the last build's version, which with uv is an error.
+  A file with a known misspelling of `.python-version` fails the build.
+- `.python-version` is read line by line, each trimmed of surrounding whitespace; empty lines and
+  lines starting with `#` are skipped. Exactly one line must remain, of the form `N.N` or
+  `N.N.N` (no leading zeros, no `python-` prefix, no wildcard).
+- Python 3.10 to 3.14 are supported; a major version alone resolves to its newest patch release.
 """
 
 from __future__ import annotations
