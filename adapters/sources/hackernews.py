@@ -1,4 +1,4 @@
-"""Hacker News stories that link arXiv, read from the Algolia search API, as vote snapshots.
+"""Hacker News stories that link arXiv, by URL or in their text, from Algolia, as vote snapshots.
 
 Algolia returns at most 1,000 hits per query (`paginationLimitedTo`), so the window is cut into
 `created_at_i` slices, halved until each holds fewer than that; nothing past the cap is lost.
@@ -13,36 +13,33 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from adapters.sources.hackernews_items import story_snapshots
 from adapters.sources.http import (
     DEFAULT_CONTACT_URL,
     RateLimiter,
     as_dict,
     as_int,
     as_list,
-    as_str,
-    collect_refs,
-    dig,
     dump_cursor,
     get_json,
     load_cursor,
-    need,
     parse_each,
     user_agent,
 )
-from core.models import VoteSnapshot
 from core.ports import Batch, Clock, SourceUnavailable
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_HN_API_URL = "https://hn.algolia.com/api/v1"
-# One query per host: Algolia has no OR across phrases, and each is matched against URLs only.
+# One query per host: Algolia has no OR across phrases.
 DEFAULT_HN_QUERIES = ("arxiv.org", "alphaxiv.org", "huggingface.co/papers", "doi.org/10.48550")
 HITS_CAP = 1000
-STORY_URL = "https://news.ycombinator.com/item?id={}"
+# A story links a paper by its URL or, for Ask HN and Show HN, in its text.
+SEARCHED_ATTRIBUTES = "url,story_text"
 
 
 class HackerNewsSource:
-    """Polls Algolia's `search_by_date` for stories whose URL points at an arXiv paper."""
+    """Polls Algolia's `search_by_date` for stories that link an arXiv paper."""
 
     name = "hackernews"
 
@@ -85,7 +82,7 @@ class HackerNewsSource:
         hits: list[object] = []
         for query in self._queries:
             hits.extend(await self._search(query, since, until))
-        snapshots = parse_each(hits, lambda hit: _snapshots(hit, now), "HN hit")
+        snapshots = parse_each(hits, lambda hit: story_snapshots(hit, now), "HN story")
         unique = {(s.item_id, s.arxiv_id): s for s in snapshots}
         return Batch(snapshots=tuple(unique.values()), cursor=dump_cursor({"until": until}))
 
@@ -128,7 +125,7 @@ class HackerNewsSource:
         params: dict[str, str | int] = {
             "query": query,
             "tags": "story",
-            "restrictSearchableAttributes": "url",
+            "restrictSearchableAttributes": SEARCHED_ATTRIBUTES,
             "typoTolerance": "false",
             "numericFilters": f"created_at_i>={lo},created_at_i<{hi}",
             "hitsPerPage": self._hits_per_page,
@@ -144,24 +141,3 @@ class HackerNewsSource:
 def _nb_hits(page: dict[str, object]) -> int:
     count = as_int(page.get("nbHits"))
     return len(as_list(page.get("hits"))) if count is None else count
-
-
-def _snapshots(hit: object, now: datetime) -> list[VoteSnapshot]:
-    item_id = need(as_str(dig(hit, "objectID")), "objectID")
-    url = need(as_str(dig(hit, "url")), "url")
-    points = need(as_int(dig(hit, "points")), "points")
-    comments = as_int(dig(hit, "num_comments")) or 0
-    title = as_str(dig(hit, "title"))
-    return [
-        VoteSnapshot(
-            source=HackerNewsSource.name,
-            item_id=item_id,
-            arxiv_id=ref.arxiv_id,
-            taken_at=now,
-            votes=points,
-            comments=comments,
-            url=STORY_URL.format(item_id),
-            title=title,
-        )
-        for ref in collect_refs([url])
-    ]

@@ -73,6 +73,8 @@ async def test_poll_snapshots_stories_linking_arxiv_in_every_form(clock):
         ("49300008", "2406.00007"),
         ("49300009", "hep-th/9901001"),
         ("49300010", "math/0309136"),
+        ("49300014", "2404.00014"),  # Show HN: the paper is linked in the text
+        ("49300015", "2403.00015"),  # Ask HN: the paper is named in the text, without a link
     }
     assert batch.snapshots[0] == VoteSnapshot(
         source="hackernews",
@@ -98,7 +100,7 @@ async def test_poll_asks_algolia_for_stories_of_the_last_week_by_url(clock):
     params = switch.requests[0].url.params
     assert switch.requests[0].url.path == "/api/v1/search_by_date"
     assert params["tags"] == "story"
-    assert params["restrictSearchableAttributes"] == "url"
+    assert params["restrictSearchableAttributes"] == "url,story_text"
     assert params["numericFilters"] == f"created_at_i>={WEEK_AGO},created_at_i<{UNTIL}"
     assert "+https://example.org/bot" in switch.requests[0].headers["user-agent"]
 
@@ -202,4 +204,4 @@ async def test_poll_fault_keeps_the_cursor_and_the_next_poll_recovers(clock, fau
     switch = Switch(serve(load_json("hackernews", ARXIV_STORIES)), fault)
     cursor = json.dumps({"until": UNTIL - 600})
     repo = await check_fault_then_recovery(source_for(switch, clock), switch, clock, cursor)
-    assert len(repo.snapshots) == 10
+    assert len(repo.snapshots) == 12
