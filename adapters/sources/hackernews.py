@@ -1,19 +1,23 @@
-"""Hacker News stories that link arXiv, by URL or in their text, from Algolia, as vote snapshots.
+"""Hacker News from the Algolia search API: arXiv stories as votes, arXiv comments as shares.
 
 Algolia returns at most 1,000 hits per query (`paginationLimitedTo`), so the window is cut into
 `created_at_i` slices, halved until each holds fewer than that; nothing past the cap is lost.
-Every poll re-reads the last week so that points and comments of recent stories are refreshed.
+Every poll re-reads the last week of stories so that their points and comments are refreshed.
+A comment is a share whose count never changes, so comments are read on from where the last
+poll stopped.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 import httpx
 
-from adapters.sources.hackernews_items import story_snapshots
+from adapters.sources.hackernews_items import comment_mentions, story_snapshots
 from adapters.sources.http import (
     DEFAULT_CONTACT_URL,
     RateLimiter,
@@ -34,12 +38,24 @@ DEFAULT_HN_API_URL = "https://hn.algolia.com/api/v1"
 # One query per host: Algolia has no OR across phrases.
 DEFAULT_HN_QUERIES = ("arxiv.org", "alphaxiv.org", "huggingface.co/papers", "doi.org/10.48550")
 HITS_CAP = 1000
-# A story links a paper by its URL or, for Ask HN and Show HN, in its text.
-SEARCHED_ATTRIBUTES = "url,story_text"
+# Where each kind of item links a paper: a story by its URL or, for Ask HN and Show HN, in its
+# text; a comment in its text.
+SEARCHED_ATTRIBUTES = {"story": "url,story_text", "comment": "comment_text"}
+# Algolia indexes an item a little after it is posted; comments are read again this far back so
+# that one indexed late is not skipped. Reading a comment twice stores it once.
+COMMENT_OVERLAP = timedelta(hours=1)
+
+Tag = Literal["story", "comment"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    hits: list[object]
+    complete_until: int  # every hit created before this was read
 
 
 class HackerNewsSource:
-    """Polls Algolia's `search_by_date` for stories that link an arXiv paper."""
+    """Polls Algolia's `search_by_date` for stories and comments that link an arXiv paper."""
 
     name = "hackernews"
 
@@ -72,21 +88,34 @@ class HackerNewsSource:
         self._requests = 0
 
     async def poll(self, cursor: str | None) -> Batch:
-        """Snapshot every arXiv story of the last week, or since the last poll if longer ago.
+        """Snapshot the arXiv stories of the last week; read the arXiv comments since the last poll.
 
-        The cursor is `{"until": <epoch seconds of the last poll>}`.
+        The cursor is `{"until": <epoch seconds of the last poll>, "comments": <epoch seconds
+        before which every comment was read>}`.
         """
         now = self._clock.now()
-        since, until = self._window(load_cursor(cursor, self.name), now)
+        state = load_cursor(cursor, self.name)
+        since, until = self._story_window(state, now)
+        comments_since = min(self._comments_since(state, now), until)
         self._requests = 0
-        hits: list[object] = []
+        stories: list[object] = []
+        comments: list[object] = []
+        comments_until = until
         for query in self._queries:
-            hits.extend(await self._search(query, since, until))
-        snapshots = parse_each(hits, lambda hit: story_snapshots(hit, now), "HN story")
-        unique = {(s.item_id, s.arxiv_id): s for s in snapshots}
-        return Batch(snapshots=tuple(unique.values()), cursor=dump_cursor({"until": until}))
+            stories += (await self._search(query, "story", since, until)).hits
+        for query in self._queries:
+            found = await self._search(query, "comment", comments_since, until)
+            comments += found.hits
+            comments_until = min(comments_until, found.complete_until)
+        snapshots = parse_each(stories, lambda hit: story_snapshots(hit, now), "HN story")
+        mentions = parse_each(comments, comment_mentions, "HN comment")
+        return Batch(
+            mentions=tuple({(m.post_id, m.arxiv_id): m for m in mentions}.values()),
+            snapshots=tuple({(s.item_id, s.arxiv_id): s for s in snapshots}.values()),
+            cursor=dump_cursor({"until": until, "comments": comments_until}),
+        )
 
-    def _window(self, state: dict[str, object], now: datetime) -> tuple[int, int]:
+    def _story_window(self, state: dict[str, object], now: datetime) -> tuple[int, int]:
         until = int(now.timestamp())
         since = int((now - self._vote_window).timestamp())
         last = as_int(state.get("until"))
@@ -95,12 +124,25 @@ class HackerNewsSource:
             since = min(since, max(last, int((now - self._max_backfill).timestamp())))
         return since, until
 
-    async def _search(self, query: str, since: int, until: int) -> list[object]:
+    def _comments_since(self, state: dict[str, object], now: datetime) -> int:
+        last = as_int(state.get("comments"))
+        if last is None:  # the first poll, or a cursor from before comments were read
+            return int((now - self._vote_window).timestamp())
+        oldest = int((now - self._max_backfill).timestamp())
+        return max(last - int(COMMENT_OVERLAP.total_seconds()), oldest)
+
+    async def _search(self, query: str, tag: Tag, since: int, until: int) -> _Found:
+        """Read every hit of `query` created in [since, until), oldest slice first.
+
+        Slices are read oldest first, so those read in full form one span from `since`; a poll
+        cut short by the request cap reports where that span ends.
+        """
         hits: list[object] = []
+        complete_until = since
         slices = [(since, until)]
         while slices:
             lo, hi = slices.pop()
-            first = await self._page(query, lo, hi, 0)
+            first = await self._page(query, tag, lo, hi, 0)
             if first is None:
                 break
             if _nb_hits(first) > HITS_CAP and hi - lo > 1:
@@ -108,24 +150,37 @@ class HackerNewsSource:
                 slices += [(mid, hi), (lo, mid)]
                 continue
             hits.extend(as_list(first.get("hits")))
-            for number in range(1, as_int(first.get("nbPages")) or 1):
-                page = await self._page(query, lo, hi, number)
-                if page is None or not as_list(page.get("hits")):
-                    break
-                hits.extend(as_list(page.get("hits")))
-        return hits
+            if not await self._read_pages(query, tag, lo, hi, first, hits):
+                break
+            complete_until = hi
+        return _Found(hits, complete_until)
 
-    async def _page(self, query: str, lo: int, hi: int, number: int) -> dict[str, object] | None:
+    async def _read_pages(
+        self, query: str, tag: Tag, lo: int, hi: int, first: dict[str, object], hits: list[object]
+    ) -> bool:
+        """Add the hits of the pages after `first`; False when the request cap cut them short."""
+        for number in range(1, as_int(first.get("nbPages")) or 1):
+            page = await self._page(query, tag, lo, hi, number)
+            if page is None:
+                return False
+            if not as_list(page.get("hits")):
+                break
+            hits.extend(as_list(page.get("hits")))
+        return True
+
+    async def _page(
+        self, query: str, tag: Tag, lo: int, hi: int, number: int
+    ) -> dict[str, object] | None:
         if self._requests >= self._max_requests:
             # A runaway split (or a misbehaving server) must not hammer Algolia; the next poll
-            # covers the same week again anyway.
+            # reads the same stories again and the comments from where this one stopped.
             logger.warning("hackernews: request cap %d reached; poll cut short", self._max_requests)
             return None
         self._requests += 1
         params: dict[str, str | int] = {
             "query": query,
-            "tags": "story",
-            "restrictSearchableAttributes": SEARCHED_ATTRIBUTES,
+            "tags": tag,
+            "restrictSearchableAttributes": SEARCHED_ATTRIBUTES[tag],
             "typoTolerance": "false",
             "numericFilters": f"created_at_i>={lo},created_at_i<{hi}",
             "hitsPerPage": self._hits_per_page,

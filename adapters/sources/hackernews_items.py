@@ -1,4 +1,4 @@
-"""Reading Algolia's Hacker News items: a story as vote snapshots."""
+"""Reading Algolia's Hacker News items: a story as vote snapshots, a comment as shares."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from datetime import datetime
 from adapters.sources.http import (
     as_int,
     as_str,
+    as_time,
+    clip,
     collect_refs,
     dig,
     html_text,
     need,
 )
-from core.models import VoteSnapshot
+from core.models import Mention, VoteSnapshot
 
 SOURCE = "hackernews"
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
@@ -37,4 +39,27 @@ def story_snapshots(hit: object, now: datetime) -> list[VoteSnapshot]:
             title=title,
         )
         for ref in collect_refs([as_str(dig(hit, "url")), *hrefs, text])
+    ]
+
+
+def comment_mentions(hit: object) -> list[Mention]:
+    """A comment as a share by its account of every paper it links."""
+    item_id = need(as_str(dig(hit, "objectID")), "objectID")
+    author = need(as_str(dig(hit, "author")), "author")
+    posted_at = need(as_time(dig(hit, "created_at_i")), "created_at_i")
+    # The HTML escapes slashes in links (`https:&#x2F;&#x2F;arxiv.org…`); parsing decodes them.
+    text, hrefs = html_text(need(as_str(dig(hit, "comment_text")), "comment_text"))
+    return [
+        Mention(
+            source=SOURCE,
+            post_id=item_id,
+            author=author,
+            posted_at=posted_at,
+            kind="post",
+            arxiv_id=ref.arxiv_id,
+            version=ref.version,
+            url=ITEM_URL.format(item_id),
+            text=clip(text),
+        )
+        for ref in collect_refs([*hrefs, text])
     ]
