@@ -135,14 +135,22 @@ def static_route(body: bytes, content_type: str) -> Route:
     return lambda query: Answer(body, content_type)
 
 
-def algolia_route(pages: Mapping[str, Mapping[str, object]], empty: Mapping[str, object]) -> Route:
-    """Algolia's `search_by_date`: the first page recorded for `query`, else `empty`."""
+def algolia_route(
+    pages: Mapping[str, Mapping[str, object]],
+    empty: Mapping[str, object],
+    comments: Mapping[str, Mapping[str, object]] | None = None,
+) -> Route:
+    """Algolia's `search_by_date`: the first page recorded for `query`, else `empty`.
+
+    `pages` answer story searches (`tags=story`), `comments` comment searches (`tags=comment`).
+    """
 
     def answer(query: Query) -> Answer:
-        text = first(query, "query")
-        page = pages.get(text) if first(query, "page", "0") == "0" else None
+        text, tag = first(query, "query"), first(query, "tags", "story")
+        recorded = pages if tag == "story" else comments or {}
+        page = recorded.get(text) if first(query, "page", "0") == "0" else None
         if page is None:
-            page = {**empty, "query": text, "params": f"query={text}&tags=story"}
+            page = {**empty, "query": text, "params": f"query={text}&tags={tag}"}
         return json_answer(page)
 
     return answer

@@ -4,8 +4,9 @@ One HTTP server stands in for Algolia (Hacker News), Hugging Face, a Mastodon in
 RSS listing and the arXiv API; a websocket server replays Jetstream (Bluesky). The payloads in
 tests/data/e2e (see its README) tell one story: 2401.00001 is shared on Bluesky by two accounts
 and on Mastodon by one, with an HN story of 120 points and 40 upvotes on Hugging Face; 2402.00002
-is shared on Mastodon by two accounts and on Bluesky by one, and trends on Mastodon; 2411.17700
-has votes only, and its title comes from the recorded RSS listing rather than the arXiv API.
+is shared on Mastodon by two accounts, on Bluesky by one and in an HN comment by one, and trends
+on Mastodon; 2411.17700 has votes only, and its title comes from the recorded RSS listing rather
+than the arXiv API.
 
 Every command runs in-process through `bot.main.main`, with the environment a user would set.
 """
@@ -67,12 +68,13 @@ TOP = [
     " 2. Exploring the Impact of Generative AI on Cross-Border E-Commerce Brand Building in"
     " Chinese Tianjin's Manufacturing Sector — HN 30 pts · HF 12 upvotes",
     " 3. Sparse Mixtures of Experts for Tabular Data"
-    " — 3 shares (Mastodon 2, Bluesky 1) · Mastodon 7 uses",
+    " — 4 shares (Mastodon 2, Bluesky 1, HN 1) · Mastodon 7 uses",
 ]
 DESCRIBED_BY_THE_API = {"2401.00001", "2402.00002"}  # 2411.17700 is described by the listing
 # Shares plus vote snapshots each source took (Mastodon: 3 statuses with papers, 1 trending link;
-# Bluesky: alice's two posts, bob's repost and carol's card, but not dave's deleted post).
-ITEMS = {"bluesky": 4, "hackernews": 2, "huggingface": 2, "mastodon": 4}
+# Bluesky: alice's two posts, bob's repost and carol's card, but not dave's deleted post; HN: two
+# stories and ravi's comment).
+ITEMS = {"bluesky": 4, "hackernews": 3, "huggingface": 2, "mastodon": 4}
 LISTED_PAPERS = 8  # items of the recorded RSS listing
 
 # Variables that would point a source elsewhere, or enable one with credentials.
@@ -107,6 +109,7 @@ def routes() -> dict[str, Route]:
                 "alphaxiv.org": load("hn_search_by_date_alphaxiv.org.json"),
             },
             load("hn_search_by_date_empty.json"),
+            comments={"arxiv.org": load("hn_search_by_date_comments_arxiv.org.json")},
         ),
         # The papers of today's list; yesterday too, should the poll straddle midnight.
         DAILY_PAPERS: daily_papers_route(
