@@ -96,7 +96,8 @@ class HackerNewsSource:
         now = self._clock.now()
         state = load_cursor(cursor, self.name)
         since, until = self._story_window(state, now)
-        comments_since = min(self._comments_since(state, now), until)
+        read_before = as_int(state.get("comments"))
+        comments_since = min(self._comments_since(read_before, now), until)
         self._requests = 0
         stories: list[object] = []
         comments: list[object] = []
@@ -112,7 +113,8 @@ class HackerNewsSource:
         return Batch(
             mentions=tuple({(m.post_id, m.arxiv_id): m for m in mentions}.values()),
             snapshots=tuple({(s.item_id, s.arxiv_id): s for s in snapshots}.values()),
-            cursor=dump_cursor({"until": until, "comments": comments_until}),
+            # A poll cut short before it reached the comments leaves their cursor where it was.
+            cursor=dump_cursor({"until": until, "comments": max(comments_until, read_before or 0)}),
         )
 
     def _story_window(self, state: dict[str, object], now: datetime) -> tuple[int, int]:
@@ -124,8 +126,7 @@ class HackerNewsSource:
             since = min(since, max(last, int((now - self._max_backfill).timestamp())))
         return since, until
 
-    def _comments_since(self, state: dict[str, object], now: datetime) -> int:
-        last = as_int(state.get("comments"))
+    def _comments_since(self, last: int | None, now: datetime) -> int:
         if last is None:  # the first poll, or a cursor from before comments were read
             return int((now - self._vote_window).timestamp())
         oldest = int((now - self._max_backfill).timestamp())

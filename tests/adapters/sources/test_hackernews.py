@@ -313,6 +313,17 @@ async def test_a_poll_cut_short_leaves_the_unread_comments_to_the_next(clock):
     assert {m.post_id for b in polls for m in b.mentions} == {str(n) for n in range(1, 2501)}
 
 
+async def test_a_poll_cut_short_before_the_comments_keeps_their_cursor(clock):
+    switch = Switch(serve(empty_page()))
+    source = source_for(switch, clock, max_requests=len(DEFAULT_HN_QUERIES))
+    cursor = {"until": UNTIL - 600, "comments": UNTIL - 600}
+
+    batch = await source.poll(json.dumps(cursor))
+
+    assert {r.url.params["tags"] for r in switch.requests} == {"story"}
+    assert json.loads(batch.cursor) == {"until": UNTIL, "comments": UNTIL - 600}
+
+
 async def test_poll_reads_the_recorded_2014_comment_format(clock):
     fixtures = load_json("hackernews", RECORDED_2014)
     (entry,) = [
