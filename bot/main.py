@@ -18,7 +18,7 @@ from bot.wiring import Engine, StartupError, open_engine
 from core.importer import read_mentions
 from core.models import ChatRef
 from core.registry import Request
-from core.replies import Problem
+from core.replies import Failure, Problem
 
 logger = logging.getLogger("trending_arxiv")
 METADATA_INTERVAL = 60.0
@@ -163,7 +163,7 @@ async def one_shot(
     request = Request(chat or ChatRef("console", "shell"), "shell", args, is_admin=True)
     reply = await engine.registry.dispatch(command, request)
     text = render_reply(reply)
-    if isinstance(reply, Problem):
+    if isinstance(reply, Problem | Failure):
         print(text, file=sys.stderr)
         return 1
     print(text)

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from core.arxiv_id import ArxivRef, parse_arxiv_id
+from core.errors import InvalidArguments
 from core.models import Window
-from core.registry import InvalidArguments
 
 MAX_N = 25
-PAGE = re.compile(r"^page=([0-9]{1,6})$", re.IGNORECASE)
+DEFAULT_N = 10
+MAX_WORDS = 8  # each word is one more LIKE term on every paper a filtered list reads
+# Lists page down to this many papers: deeper pages would cost a walk of the whole ranking.
+MAX_RANKED = 1000
+PAGE = re.compile(r"^page=([0-9]{1,9})$", re.IGNORECASE)
 NUMBER = re.compile(r"^[0-9]{1,9}$")  # ASCII only: "²".isdigit() is true, and int() then fails
+# The windows a user picks from, as `(value, label)`: Discord offers these as choices.
+WINDOW_CHOICES: tuple[tuple[Window, str], ...] = (
+    ("day", "past day"),
+    ("week", "past week"),
+    ("month", "past month"),
+    ("all", "all time"),
+)
 _WINDOWS: dict[str, Window] = {
     "trending": "trending",
     "now": "trending",
@@ -37,11 +48,55 @@ _SENTENCE_END = ".,;:!?"
 class TopArgs:
     """What `/top` was asked for."""
 
-    n: int = 10
+    n: int = DEFAULT_N
     window: Window = "trending"
     category: str | None = None
     words: tuple[str, ...] = ()
     page: int = 1
+
+    def checked(self) -> TopArgs:
+        """These arguments as `/top` takes them (a category as arXiv writes it), or the reason not.
+
+        Raises:
+            InvalidArguments: a value out of range or not a category.
+        """
+        if not 1 <= self.n <= MAX_N:
+            raise InvalidArguments(f"n must be between 1 and {MAX_N}.")
+        if self.page < 1:
+            raise InvalidArguments("The page must be a number of 1 or more.")
+        category = self.category
+        if category is not None and (category := normalize_category(category)) is None:
+            raise InvalidArguments(
+                f"“{shown(self.category or '', 20)}” is not a category like cs.LG."
+            )
+        words = tuple(_word(w) for w in self.words if w.strip())
+        if len(words) > MAX_WORDS:
+            raise InvalidArguments(f"Use at most {MAX_WORDS} words.")
+        return replace(self, category=category, words=words)
+
+    def as_typed(self) -> tuple[str, ...]:
+        """The words that ask for these arguments again (paging buttons re-run them)."""
+        typed = [str(self.n)] if self.n != DEFAULT_N else []
+        typed += [self.window] if self.window != "trending" else []
+        typed += [self.category] if self.category else []
+        return (*typed, *self.words)
+
+
+@dataclass(frozen=True, slots=True)
+class NewArgs:
+    """What `/new` was asked for."""
+
+    page: int = 1
+
+    def checked(self) -> NewArgs:
+        """These arguments, or the reason they do not fit.
+
+        Raises:
+            InvalidArguments: a page under 1.
+        """
+        if self.page < 1:
+            raise InvalidArguments("The page must be a number of 1 or more.")
+        return self
 
 
 def shown(token: str, limit: int = 30) -> str:
@@ -94,7 +149,9 @@ def parse_top(args: tuple[str, ...]) -> TopArgs:
             category = cat
         else:
             words.append(_word(token))
-    return TopArgs(n or 10, window or "trending", category, tuple(words), page)
+        if len(words) > MAX_WORDS:  # before the next token: a long line stops here
+            raise InvalidArguments(f"Use at most {MAX_WORDS} words.")
+    return TopArgs(n or DEFAULT_N, window or "trending", category, tuple(words), page)
 
 
 def storable(token: str) -> bool:
@@ -114,8 +171,8 @@ def parse_words(args: tuple[str, ...]) -> tuple[str, ...]:
     words = tuple(_word(a) for a in args if a.strip())
     if not words:
         raise InvalidArguments("Tell me what to look for.")
-    if len(words) > 8:
-        raise InvalidArguments("Use at most 8 words.")
+    if len(words) > MAX_WORDS:
+        raise InvalidArguments(f"Use at most {MAX_WORDS} words.")
     return words
 
 
@@ -135,13 +192,13 @@ def parse_paper_ref(token: str, today: date | None = None) -> ArxivRef:
     return ref
 
 
-def parse_new(args: tuple[str, ...]) -> int:
+def parse_new(args: tuple[str, ...]) -> NewArgs:
     """Parse `/new [page]`."""
     if not args:
-        return 1
+        return NewArgs()
     if len(args) == 1:
         token = args[0]
         page = int(token) if NUMBER.match(token) else parse_page(token)
-        if page is not None and 1 <= page <= 100_000:
-            return page
+        if page is not None and page >= 1:
+            return NewArgs(page)
     raise InvalidArguments("The page must be a number of 1 or more.")

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from core.arguments import parse_new, parse_paper_ref, parse_top, parse_words, shown
+from core.arguments import (
+    MAX_RANKED,
+    NewArgs,
+    TopArgs,
+    parse_new,
+    parse_paper_ref,
+    parse_top,
+    parse_words,
+    shown,
+)
 from core.cards import build_card, card_query, ranked
+from core.errors import InvalidArguments, UnknownPaper
 from core.metadata import MetadataService
+from core.models import PaperStats
 from core.ports import Clock, PaperRepository, TopQuery
 from core.ranking import RankingConfig
-from core.registry import Command, InvalidArguments, Registry, Request, UnknownPaper
-from core.replies import CommandHelp, Help, Paging, PaperList, Reply, Text
+from core.registry import Command, Registry, Request
+from core.replies import CommandHelp, Help, Paging, PaperList, Problem, Reply, Text
 from core.subscription_commands import SubscriptionCommands
 from core.subscriptions import SubscriptionStore
 
@@ -96,11 +107,14 @@ class Commands:
 
     async def top(self, req: Request) -> Reply:
         """The ranked list."""
-        args = parse_top(req.args)
-        query = TopQuery(
-            args.window, args.n + 1, (args.page - 1) * args.n, args.category, args.words
-        )
+        args = req.typed.checked() if isinstance(req.typed, TopArgs) else parse_top(req.args)
+        offset = (args.page - 1) * args.n
+        query = TopQuery(args.window, args.n + 1, offset, args.category, args.words)
+        if offset >= MAX_RANKED:
+            return await self._past_end(query, args.page, args.n)
         stats = await self._repo.top(query, self._clock.now())
+        if args.page > 1 and not stats:
+            return await self._past_end(query, args.page, args.n)
         heading = _HEADINGS[args.window]
         if args.category:
             heading += f" in {args.category}"
@@ -110,13 +124,18 @@ class Commands:
             heading=heading,
             papers=ranked(stats[: args.n], query.offset + 1),
             empty_note=await self._empty_note(args.page > 1),
-            paging=_paging("top", req.args, args.page, len(stats) > args.n),
+            paging=_paging("top", args.as_typed(), args.page, _more(stats, args.n, offset)),
         )
 
     async def new(self, req: Request) -> Reply:
         """The 2016 page: recently published papers that people shared, newest first."""
-        page = parse_new(req.args)
-        stats = await self._repo.newest(NEW_PAGE + 1, (page - 1) * NEW_PAGE)
+        page = (req.typed if isinstance(req.typed, NewArgs) else parse_new(req.args)).checked().page
+        offset = (page - 1) * NEW_PAGE
+        if offset >= MAX_RANKED:
+            return await self._past_end(None, page, NEW_PAGE)
+        stats = await self._repo.newest(NEW_PAGE + 1, offset)
+        if page > 1 and not stats:
+            return await self._past_end(None, page, NEW_PAGE)
         note = "No shared papers with arXiv details yet."
         if waiting := await self._repo.count_waiting():
             note += f" {waiting} shared papers are waiting for arXiv's details."
@@ -124,7 +143,7 @@ class Commands:
             heading="Recently published papers people shared",
             papers=ranked(stats[:NEW_PAGE], (page - 1) * NEW_PAGE + 1),
             empty_note="No more papers." if page > 1 else note,
-            paging=_paging("new", (), page, len(stats) > NEW_PAGE),
+            paging=_paging("new", (), page, _more(stats, NEW_PAGE, offset)),
         )
 
     async def paper(self, req: Request) -> Reply:
@@ -162,6 +181,13 @@ class Commands:
             empty_note="No tracked paper matches. Try fewer or other words.",
         )
 
+    async def _past_end(self, query: TopQuery | None, page: int, size: int) -> Reply:
+        """Say how many pages a list has, counting no deeper than lists page."""
+        listed = await self._repo.count_listed(query, MAX_RANKED)
+        pages = max(1, -(-listed // size))
+        have = "is 1 page" if pages == 1 else f"are {pages:,} pages"
+        return Problem(f"There is no page {page:,}: there {have}.")
+
     async def _empty_note(self, later_page: bool) -> str:
         if later_page:
             return "No more papers."
@@ -170,11 +196,15 @@ class Commands:
         return "No shared papers match in this window."
 
 
+def _more(stats: list[PaperStats], size: int, offset: int) -> bool:
+    """Whether a next page exists within the depth lists page to."""
+    return len(stats) > size and offset + size < MAX_RANKED
+
+
 def _paging(command: str, args: tuple[str, ...], page: int, has_next: bool) -> Paging | None:
     if page == 1 and not has_next:
         return None
-    kept = tuple(a for a in args if not a.lower().startswith("page="))
-    return Paging(command, kept, page, has_next)
+    return Paging(command, args, page, has_next)
 
 
 def build_commands(

@@ -188,6 +188,13 @@ class PaperRepository(Protocol):
         """Return shared papers by publication date, newest first (the 2016 page)."""
         ...
 
+    async def count_listed(self, query: TopQuery | None, at_most: int) -> int:
+        """Count the papers `top(query)` ranks, or `newest` lists when `query` is None.
+
+        Counts up to `at_most` only, so that the count never reads the whole store.
+        """
+        ...
+
     async def search(self, words: Sequence[str], limit: int, now: datetime) -> list[PaperStats]:
         """Return tracked papers whose title or abstract holds every word, best first."""
         ...

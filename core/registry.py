@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import logging
-import shlex
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from core.errors import InvalidArguments, UnknownPaper
+from core.grammar import quote, tokenize
 from core.models import ChatRef
-from core.replies import Problem, Reply
+from core.replies import Failure, Problem, Reply
 
 logger = logging.getLogger(__name__)
 
 CALLBACK_LIMIT = 64  # Telegram's callback_data limit in bytes; Discord allows 100.
-
-
-class InvalidArguments(Exception):
-    """The user's arguments do not fit the command; the message says why."""
-
-
-class UnknownPaper(Exception):
-    """The id is well-formed but neither we nor arXiv know it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +24,9 @@ class Request:
     user_id: str
     args: tuple[str, ...] = ()
     is_admin: bool = False
+    # Arguments a platform took as typed values (Discord's options), e.g. `core.arguments.TopArgs`:
+    # the command checks them and reads no words.
+    typed: object | None = None
 
 
 Handler = Callable[[Request], Awaitable[Reply]]
@@ -68,8 +64,15 @@ class Registry:
         """Return the command called `name`, if any."""
         return self._commands.get(name.lower())
 
+    async def dispatch_text(self, name: str, text: str, request: Request) -> Reply:
+        """Run a command on its arguments as typed: core's grammar reads them (`tokenize`)."""
+        args = read_arguments(text)
+        if isinstance(args, Problem):
+            return args
+        return await self.dispatch(name, replace(request, args=args))
+
     async def dispatch(self, name: str, request: Request) -> Reply:
-        """Run a command; bad input and failures come back as a short `Problem`."""
+        """Run a command; bad input comes back as a short `Problem`, a crash as a `Failure`."""
         command = self.get(name)
         if command is None:
             return Problem(f"Unknown command /{name}. Try /help.")
@@ -83,37 +86,32 @@ class Registry:
             return Problem(str(exc))
         except Exception:
             logger.exception("command /%s failed", command.name)
-            return Problem(f"Sorry, /{command.name} failed on our side. Please try again later.")
+            return Failure(f"Sorry, /{command.name} failed on our side. Please try again later.")
 
 
-def parse_line(line: str) -> tuple[str, tuple[str, ...]] | None:
-    """Split a typed line like `/top@SomeBot 5 week` into `("top", ("5", "week"))`.
-
-    Returns None when the line is not a command.
-    """
-    text = line.strip()
-    if not text.startswith("/") or len(text) < 2:
-        return None
-    head, _, rest = text[1:].partition(" ")
-    name = head.split("@", 1)[0].lower()
-    if not name:
-        return None
+def read_arguments(text: str) -> tuple[str, ...] | Problem:
+    """A command's arguments as typed, read by core's grammar; a `Problem` for an overlong line."""
     try:
-        args = tuple(shlex.split(rest))
-    except ValueError:  # an unbalanced quote: fall back to plain words
-        args = tuple(rest.split())
-    return name, args
+        return tokenize(text)
+    except InvalidArguments as exc:
+        return Problem(str(exc))
 
 
 def encode_callback(command: str, args: tuple[str, ...]) -> str | None:
     """Encode a command re-run as button data, or None if it does not fit the limit."""
-    data = " ".join((command, *args))
+    words = [quote(word) for word in (command, *args)]
+    if any(word is None for word in words):
+        return None
+    data = " ".join(word for word in words if word is not None)
     return data if len(data.encode()) <= CALLBACK_LIMIT else None
 
 
 def decode_callback(data: str) -> tuple[str, tuple[str, ...]] | None:
     """Decode button data made by `encode_callback`; None for anything else."""
-    parts = data.split()
+    try:
+        parts = tokenize(data)
+    except InvalidArguments:
+        return None
     if not parts:
         return None
     return parts[0].lower(), tuple(parts[1:])

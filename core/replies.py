@@ -144,7 +144,17 @@ class Problem:
     usage: str | None = None
 
 
-Reply = Text | Help | PaperList | PaperCard | Problem
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """The command failed on our side (a bug, the database away): an apology, not a usage.
+
+    Kept apart from `Problem` so that a crash can never pass for an answer to bad input.
+    """
+
+    message: str
+
+
+Reply = Text | Help | PaperList | PaperCard | Problem | Failure
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
 

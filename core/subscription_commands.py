@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from core.arguments import MAX_N, NUMBER, normalize_category, shown, storable
 from core.digest import DigestBuilder, describe_delivery, due_at
+from core.errors import InvalidArguments
 from core.ports import Clock, PaperRepository
-from core.registry import Command, InvalidArguments, Request
+from core.registry import Command, Request
 from core.replies import Reply, Text
 from core.subscriptions import Delivery, Subscription, SubscriptionStore
 

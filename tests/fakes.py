@@ -206,6 +206,14 @@ class InMemoryPaperRepository:
             discussions=tuple(await self.discussions(query.arxiv_id, query.discussions)),
         )
 
+    async def count_listed(self, query: TopQuery | None, at_most: int) -> int:
+        now = self._clock.now()
+        if query is None:
+            listed = await self.newest(at_most, 0)
+        else:
+            listed = self._ranked(query.window, now, lambda p: _matches(p, query))
+        return min(len(listed), at_most)
+
     async def newest(self, limit: int, offset: int) -> list[PaperStats]:
         now = self._clock.now()
         shared = [

@@ -6,8 +6,9 @@ import asyncio
 from typing import TextIO
 
 from adapters.console.render import render_reply
+from core.grammar import split_command
 from core.models import ChatRef
-from core.registry import Registry, Request, parse_line
+from core.registry import Registry, Request
 
 QUIT = frozenset({"/quit", "/exit", "/q"})
 CHAT = ChatRef("console", "console")
@@ -36,10 +37,10 @@ async def answer_line(registry: Registry, line: str) -> str | None:
     """Answer one typed line; blank lines get nothing, other text a hint."""
     if not line.strip():
         return None
-    parsed = parse_line(line)
+    parsed = split_command(line)
     if parsed is None:
         return "Commands start with a slash. Try /help, /top or /quit."
-    name, args = parsed
+    name, text = parsed
     # The console's user owns the chat, so admin commands are allowed here.
-    reply = await registry.dispatch(name, Request(CHAT, "console", args, is_admin=True))
+    reply = await registry.dispatch_text(name, text, Request(CHAT, "console", is_admin=True))
     return render_reply(reply)

@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import assert_never
 
 from core.phrases import counts_phrase, short_authors, shorten, source_name, title_of
-from core.replies import Help, PaperCard, PaperList, Post, Problem, RankedPaper, Reply, Text
+from core.replies import (
+    Failure,
+    Help,
+    PaperCard,
+    PaperList,
+    Post,
+    Problem,
+    RankedPaper,
+    Reply,
+    Text,
+)
 
 ABSTRACT_CHARS = 600
 
@@ -25,6 +35,8 @@ def render_reply(reply: Reply) -> str:
             return _render_card(reply)
         case Problem(message=message, usage=usage):
             return message if usage is None else f"{message}\nUsage: {usage}"
+        case Failure(message=message):
+            return message
         case _:
             assert_never(reply)
 

@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Collection, Iterable
+from dataclasses import replace
 from typing import Any
 
 import discord
@@ -16,10 +17,10 @@ from discord.utils import MISSING
 from adapters.discord.buttons import COG_NAME, ReplyButton, build_view
 from adapters.discord.events import ChatEvent, ChatEventCallback, ChatGone, channel_chat
 from adapters.discord.message import EDIT, RenderedMessage
-from adapters.discord.options import Categories, SlashCommands
+from adapters.discord.options import Arguments, Categories, SlashCommands
 from adapters.discord.render import render_reply
 from core.registry import Registry, Request, decode_callback
-from core.replies import Reply
+from core.replies import Problem, Reply
 
 logger = logging.getLogger(__name__)
 
@@ -69,11 +70,15 @@ class PapersCog(commands.Cog, name=COG_NAME):
         self._bot.tree.error(self._previous_on_error)
         self._bot.remove_dynamic_items(ReplyButton)
 
-    async def _run(
-        self, interaction: discord.Interaction[Any], name: str, args: tuple[str, ...]
-    ) -> None:
+    async def _run(self, interaction: discord.Interaction[Any], name: str, args: Arguments) -> None:
         """Run one core command for a slash command and send the rendered reply."""
-        request = _request(interaction, args)
+        if isinstance(args, Problem):  # the typed text was refused before any command ran
+            await self._send(interaction, render_reply(args))
+            return
+        if isinstance(args, tuple):
+            request = _request(interaction, args)
+        else:
+            request = replace(_request(interaction, ()), typed=args)
         defer = functools.partial(interaction.response.defer, thinking=True)
         reply = await self._dispatch(name, request, defer, slow=name in self._slow)
         await self._send(interaction, render_reply(reply))

@@ -1,8 +1,9 @@
-"""Slash commands built from the core registry, with typed options mapped back to core's args.
+"""Slash commands built from the core registry, with typed options mapped onto core's arguments.
 
-Core commands take words as typed after `/name` on other platforms. Each command Discord knows
-well gets typed, described options here (keyed by name); any other registry command gets one
-optional "arguments" string, so a new core command still appears on Discord.
+Each command Discord knows well gets typed, described options here (keyed by name), whose
+choices and ranges come from core's grammar; `/top` and `/new` hand core its typed arguments,
+and free text goes through core's tokenizer, as typed text does on every platform. Any other
+registry command gets one optional "arguments" string, so a new core command still appears.
 
 The callbacks are methods: discord.py reads each parameter's annotation to build the option,
 and calls the method bound to this object. Annotations are evaluated at runtime by discord.py,
@@ -10,7 +11,6 @@ so this module does not use `from __future__ import annotations`.
 """
 
 import functools
-import shlex
 import zoneinfo
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -18,9 +18,15 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from core.registry import Command, Registry
+from core.arguments import DEFAULT_N, MAX_N, WINDOW_CHOICES, NewArgs, TopArgs
+from core.grammar import MAX_LINE
+from core.models import Window
+from core.registry import Command, Registry, read_arguments
+from core.replies import Problem
 
-Run = Callable[[discord.Interaction[Any], str, tuple[str, ...]], Awaitable[None]]
+# What a callback hands the cog: words to parse, core's typed arguments, or a refusal.
+Arguments = tuple[str, ...] | TopArgs | NewArgs | Problem
+Run = Callable[[discord.Interaction[Any], str, Arguments], Awaitable[None]]
 Categories = Callable[[], Awaitable[list[str]]]
 Choices = list[app_commands.Choice[str]]
 
@@ -37,22 +43,20 @@ _SPECS = {
 }
 # Options completed from live data, by option name.
 _AUTOCOMPLETE = {"category": "category_choices", "timezone": "timezone_choices"}
-WINDOW_CHOICES = [
-    app_commands.Choice(name="past day", value="day"),
-    app_commands.Choice(name="past week", value="week"),
-    app_commands.Choice(name="past month", value="month"),
-    app_commands.Choice(name="all time", value="all"),
-]
+WINDOWS = [app_commands.Choice(name=label, value=value) for value, label in WINDOW_CHOICES]
+# Discord enforces these before the command runs; core checks them again all the same.
+Count = app_commands.Range[int, 1, MAX_N]
+Page = app_commands.Range[int, 1]
+Typed = app_commands.Range[str, 1, MAX_LINE]
 
 
-def split_words(text: str | None) -> tuple[str, ...]:
-    """Split typed text into words as core's `parse_line` does (quotes group words)."""
-    if not text:
-        return ()
-    try:
-        return tuple(shlex.split(text))
-    except ValueError:  # an unbalanced quote: fall back to plain words
-        return tuple(text.split())
+def split_words(text: str | None) -> tuple[str, ...] | Problem:
+    """Read typed text with core's grammar (quotes group words), as every platform does."""
+    return read_arguments(text or "")
+
+
+def _joined(head: tuple[str, ...], words: tuple[str, ...] | Problem) -> tuple[str, ...] | Problem:
+    return words if isinstance(words, Problem) else (*head, *words)
 
 
 def _given(*values: object) -> tuple[str, ...]:
@@ -150,40 +154,44 @@ class SlashCommands:
         return prefix_choices(_timezones(), current)
 
     @app_commands.describe(
-        n="How many papers (1-25)",
+        n=f"How many papers (1-{MAX_N})",
         window="Count shares in this window instead of trending",
         category="An arXiv category, e.g. cs.LG",
-        words="Words the title or abstract must contain",
+        words="Words the title or abstract must contain; quotes keep a phrase together",
     )
-    @app_commands.choices(window=WINDOW_CHOICES)
+    @app_commands.choices(window=WINDOWS)
     async def _top(
         self,
         interaction: discord.Interaction[Any],
-        n: app_commands.Range[int, 1, 25] | None = None,
+        n: Count | None = None,
         window: str | None = None,
         category: str | None = None,
-        words: str | None = None,
+        words: Typed | None = None,
     ) -> None:
-        await self._run(interaction, "top", (*_given(n, window, category), *split_words(words)))
+        phrases = split_words(words)
+        if isinstance(phrases, Problem):
+            await self._run(interaction, "top", phrases)
+            return
+        chosen: Window = next((value for value, _ in WINDOW_CHOICES if value == window), "trending")
+        typed = TopArgs(n or DEFAULT_N, chosen, category or None, phrases)
+        await self._run(interaction, "top", typed)
 
     @app_commands.describe(page="Page number, from 1")
-    async def _new(
-        self, interaction: discord.Interaction[Any], page: app_commands.Range[int, 1] | None = None
-    ) -> None:
-        await self._run(interaction, "new", _given(page))
+    async def _new(self, interaction: discord.Interaction[Any], page: Page | None = None) -> None:
+        await self._run(interaction, "new", NewArgs(page or 1))
 
     @app_commands.describe(id_or_link="An arXiv id or a link to the paper, e.g. 2401.01234")
-    async def _paper(self, interaction: discord.Interaction[Any], id_or_link: str) -> None:
+    async def _paper(self, interaction: discord.Interaction[Any], id_or_link: Typed) -> None:
         await self._run(interaction, "paper", split_words(id_or_link))
 
     @app_commands.describe(words="Words the title or abstract must contain")
-    async def _search(self, interaction: discord.Interaction[Any], words: str) -> None:
+    async def _search(self, interaction: discord.Interaction[Any], words: Typed) -> None:
         await self._run(interaction, "search", split_words(words))
 
     @app_commands.describe(
         time="When to post, HH:MM (24-hour)",
         timezone="Time zone of that time, e.g. Europe/Berlin",
-        n="How many papers (1-25)",
+        n=f"How many papers (1-{MAX_N})",
         filters="Categories or words to keep, e.g. cs.LG diffusion",
     )
     async def _subscribe(
@@ -191,10 +199,10 @@ class SlashCommands:
         interaction: discord.Interaction[Any],
         time: str | None = None,
         timezone: str | None = None,
-        n: app_commands.Range[int, 1, 25] | None = None,
-        filters: str | None = None,
+        n: Count | None = None,
+        filters: Typed | None = None,
     ) -> None:
-        args = (*_given(time, timezone, n), *split_words(filters))
+        args = _joined(_given(time, timezone, n), split_words(filters))
         await self._run(interaction, "subscribe", args)
 
     async def _bare(self, interaction: discord.Interaction[Any]) -> None:
@@ -203,7 +211,7 @@ class SlashCommands:
 
     @app_commands.describe(arguments="Arguments as you would type them after the command")
     async def _arguments(
-        self, interaction: discord.Interaction[Any], arguments: str | None = None
+        self, interaction: discord.Interaction[Any], arguments: Typed | None = None
     ) -> None:
         name = interaction.command.name if interaction.command else ""
         await self._run(interaction, name, split_words(arguments))

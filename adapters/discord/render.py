@@ -33,7 +33,7 @@ from adapters.discord.message import (
     pack,
     split_content,
 )
-from core.replies import Help, PaperCard, PaperList, Problem, RankedPaper, Reply, Text
+from core.replies import Failure, Help, PaperCard, PaperList, Problem, RankedPaper, Reply, Text
 
 _FIELD_MAX = FIELD_NAME_LIMIT + FIELD_VALUE_LIMIT
 _MIN_PAPER_BUDGET = 120
@@ -42,7 +42,7 @@ _MIN_PAPER_BUDGET = 120
 def render_reply(reply: Reply) -> list[RenderedMessage]:
     """Render a reply as one or more Discord messages; any buttons sit on the last one.
 
-    A `Problem` is ephemeral: only the person who typed the command needs to see it.
+    A `Problem` or `Failure` is ephemeral: only the person who typed the command needs to see it.
     """
     match reply:
         case Text(lines=lines):
@@ -50,6 +50,8 @@ def render_reply(reply: Reply) -> list[RenderedMessage]:
         case Problem(message=message, usage=usage):
             text = escape(message) + (f"\nUsage: `{code_span(usage)}`" if usage else "")
             return [RenderedMessage(content=text[:CONTENT_LIMIT], ephemeral=True)]
+        case Failure(message=message):
+            return [RenderedMessage(content=escape(message)[:CONTENT_LIMIT], ephemeral=True)]
         case Help():
             return _render_help(reply)
         case PaperList():

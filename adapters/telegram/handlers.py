@@ -14,7 +14,8 @@ from adapters.telegram.admin import admin_request
 from adapters.telegram.events import telegram_chat
 from adapters.telegram.outbox import edit_rendered, send_rendered
 from adapters.telegram.render import render_reply
-from core.registry import Command, Registry, Request, decode_callback
+from core.grammar import split_command
+from core.registry import Command, Registry, Request, decode_callback, read_arguments
 from core.replies import PaperList, Problem, Reply
 
 logger = logging.getLogger(__name__)
@@ -67,11 +68,21 @@ def command_callback(registry: Registry, command: Command) -> Callback:
     """The PTB callback that runs `command` and replies to the message that asked for it."""
 
     async def run(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        request = request_from_update(update, context.args or (), context.bot.username)
         message = update.effective_message
-        if request is None or message is None:
+        if message is None:
             return
-        reply = await _dispatch(registry, command, request, update, context)
+        # Core reads the arguments (quotes group words), not PTB's whitespace split.
+        parsed = split_command(message.text or message.caption or "")
+        args = read_arguments(parsed[1] if parsed else "")
+        request = request_from_update(
+            update, () if isinstance(args, Problem) else args, context.bot.username
+        )
+        if request is None:
+            return
+        if isinstance(args, Problem):
+            reply: Reply = args
+        else:
+            reply = await _dispatch(registry, command, request, update, context)
         await send_rendered(
             context.bot, message.chat_id, render_reply(reply), reply_to=message.message_id
         )

@@ -21,7 +21,17 @@ from adapters.telegram.fragments import (
 )
 from adapters.telegram.markup import esc, link, pack, shorten
 from core.registry import encode_callback
-from core.replies import Help, Paging, PaperCard, PaperList, Problem, RankedPaper, Reply, Text
+from core.replies import (
+    Failure,
+    Help,
+    Paging,
+    PaperCard,
+    PaperList,
+    Problem,
+    RankedPaper,
+    Reply,
+    Text,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +59,8 @@ def render_reply(reply: Reply) -> list[RenderedMessage]:
             return _messages(pack((esc(line) for line in lines), sep="\n"), None)
         case Problem():
             return _messages(pack(_problem_blocks(reply), sep="\n"), None)
+        case Failure(message=message):
+            return _messages([f"⚠️ {esc(message)}"], None)
         case _:
             assert_never(reply)
 

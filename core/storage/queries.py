@@ -216,6 +216,26 @@ class QueryMixin(CardMixin):
             )
             return await self._stats(session, list(rows.scalars()), "all", self._clock.now())
 
+    async def count_listed(self, query: TopQuery | None, at_most: int) -> int:
+        """Count the papers `top(query)` ranks (`newest` lists when None), up to `at_most`."""
+        if query is None:
+            listed = select(PaperRow.arxiv_id).where(
+                PaperRow.published.is_not(None), PaperRow.score_all > 0
+            )
+        elif query.window == "trending":
+            shares, votes = ranked(PaperRow.trend_shares), ranked(PaperRow.trend_votes)
+            listed = filtered(select(PaperRow.arxiv_id).where(shares | votes), query)
+        else:
+            listed = filtered(
+                select(PaperRow.arxiv_id).where(ranked(_SCORE[query.window][0])), query
+            )
+        async with self._factory() as session:
+            if query is not None:
+                await self._fresh(session, self._clock.now())
+            bounded = listed.limit(at_most).subquery()
+            rows = await session.execute(select(func.count()).select_from(bounded))
+            return int(rows.scalar_one())
+
     async def count_waiting(self) -> int:
         """How many shared papers still wait for arXiv's metadata."""
         async with self._factory() as session:

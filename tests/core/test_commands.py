@@ -11,7 +11,7 @@ from core.models import ChatRef, Mention, Paper, VoteSnapshot
 from core.ports import SourceUnavailable
 from core.ranking import RankingConfig
 from core.registry import Registry, Request
-from core.replies import Help, PaperCard, PaperList, Problem, Reply, Text
+from core.replies import Failure, Help, PaperCard, PaperList, Problem, Reply, Text
 from tests.fakes import FixedClock, InMemoryPaperRepository
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
@@ -312,8 +312,7 @@ async def test_a_failing_store_gives_an_apology_not_a_traceback(registry, repo):
 
     repo.top = broken
     reply = await ask(registry, "/top")
-    assert isinstance(reply, Problem)
-    assert "failed on our side" in reply.message
+    assert reply == Failure("Sorry, /top failed on our side. Please try again later.")
 
 
 ARG = st.one_of(
@@ -339,3 +338,69 @@ async def test_every_command_answers_any_arguments(registry, name, args):
         assert reply.message
         assert "\n" not in reply.message
         assert "failed on our side" not in reply.message
+
+
+async def test_top_takes_at_most_as_many_words_as_search(registry):
+    many = " ".join(f"word{i}" for i in range(1000))
+    top = await ask(registry, f"/top {many}")
+    search = await ask(registry, f"/search {many}")
+    assert top == Problem("Use at most 8 words.", "/top [n] [day|week|month|all] [category|words]")
+    assert search == Problem("Use at most 8 words.", "/search <words>")
+
+
+async def test_top_reads_a_quoted_phrase_as_one_word(registry, repo):
+    await repo.save_papers([ATTENTION, LLAMA])
+    await repo.add_mentions([share("1706.03762", "ann", 1), share("2302.13971", "bob", 1)])
+    phrase = await registry.dispatch_text("top", '"language models"', Request(CHAT, "u1"))
+    words = await registry.dispatch_text("top", "models language", Request(CHAT, "u1"))
+    assert isinstance(phrase, PaperList)
+    assert phrase.heading == "Trending now about “language models”"
+    assert [p.paper.arxiv_id for p in phrase.papers] == ["2302.13971"]
+    assert isinstance(words, PaperList)
+    assert [p.paper.arxiv_id for p in words.papers] == ["2302.13971"]
+
+
+async def test_an_overlong_line_is_answered_without_running_the_command(registry, repo):
+    async def broken(*_args, **_kwargs):
+        raise AssertionError("the store must not be asked")
+
+    repo.top = broken
+    reply = await registry.dispatch_text("top", "x" * 1_000_000, Request(CHAT, "u1"))
+    assert reply == Problem("That is too long for a command: keep it under 4,096 characters.")
+
+
+async def test_a_page_past_the_end_says_how_many_pages_there_are(registry, repo):
+    ids = [f"2401.{i:05d}" for i in range(1, 8)]
+    await repo.add_mentions([share(pid, "ann", 1) for pid in ids])
+    assert await ask(registry, "/top 3 page=4") == Problem("There is no page 4: there are 3 pages.")
+    assert await ask(registry, "/top 5 day page=999999") == Problem(
+        "There is no page 999,999: there are 2 pages."
+    )
+    assert await ask(registry, "/top 5 day page=999999999") == Problem(
+        "There is no page 999,999,999: there are 2 pages."
+    )
+    assert await ask(registry, "/top week cs.LG page=2") == Problem(
+        "There is no page 2: there is 1 page."
+    )
+
+
+async def test_new_past_the_end_says_how_many_pages_there_are(registry, repo):
+    await repo.save_papers([ATTENTION, LLAMA])
+    await repo.add_mentions([share("1706.03762", "ann", 1), share("2302.13971", "bob", 1)])
+    assert await ask(registry, "/new 999999") == Problem(
+        "There is no page 999,999: there is 1 page."
+    )
+    assert await ask(registry, "/new page=2") == Problem("There is no page 2: there is 1 page.")
+
+
+async def test_lists_page_no_deeper_than_the_first_thousand_papers(registry, repo):
+    ids = [f"2401.{i:05d}" for i in range(1, 1003)]
+    await repo.add_mentions([share(pid, "ann", 1) for pid in ids])
+    last = await ask(registry, "/top 25 day page=40")
+    assert isinstance(last, PaperList)
+    assert [p.rank for p in last.papers] == list(range(976, 1001))
+    assert last.paging is not None
+    assert not last.paging.has_next
+    assert await ask(registry, "/top 25 day page=41") == Problem(
+        "There is no page 41: there are 40 pages."
+    )

@@ -122,6 +122,29 @@ async def test_top_filters_by_any_category_of_a_paper(repo: PaperRepository) -> 
     assert await ids(repo, category="LG") == []
 
 
+async def test_count_listed_counts_what_top_and_new_list_up_to_a_bound(
+    repo: PaperRepository,
+) -> None:
+    await repo.save_papers(
+        [
+            described(A, categories=("cs.LG",), published=day(1)),
+            described(B, categories=("cs.CL",), published=day(2)),
+            described(C, categories=("math.AG",)),
+        ]
+    )
+    await repo.add_mentions([share(p, "ann") for p in (A, B, C, D)])
+    await repo.add_snapshots([votes(E, 3)])
+
+    for window in ("trending", "day", "all"):
+        query = TopQuery(window=window)
+        assert await repo.count_listed(query, 100) == len(await ids(repo, window)) == 5, window
+        assert await repo.count_listed(query, 2) == 2, window
+    assert await repo.count_listed(TopQuery(category="cs"), 100) == 2
+    assert await repo.count_listed(TopQuery(window="all", words=("paper",)), 100) == 3
+    assert await repo.count_listed(None, 100) == 2  # /new: shared papers with a date
+    assert await repo.count_listed(None, 1) == 1
+
+
 async def test_top_filters_by_an_archive_alone(repo: PaperRepository) -> None:
     await _three_categorised_papers(repo)
 

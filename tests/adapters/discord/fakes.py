@@ -6,8 +6,10 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from core.arguments import NewArgs, TopArgs
+from core.errors import InvalidArguments
 from core.models import Paper, SourceCounts
-from core.registry import Command, Handler, InvalidArguments, Registry, Request
+from core.registry import Command, Handler, Registry, Request
 from core.replies import (
     CommandHelp,
     Help,
@@ -152,6 +154,10 @@ class FakeCore:
                 return help_reply()
             case "top" | "new":
                 rest, page = _page(req.args)
+                if isinstance(req.typed, TopArgs):
+                    rest, page = req.typed.as_typed(), req.typed.page
+                elif isinstance(req.typed, NewArgs):
+                    rest, page = (), req.typed.page
                 items = paper_list(5).papers
                 return PaperList(
                     f"Top, page {page}", items, paging=Paging(name, rest, page, has_next=page < 3)

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from adapters.discord.cog import PapersCog
+from core.arguments import NewArgs, TopArgs
 from core.registry import Command, Registry
 from tests.adapters.discord.conftest import CATEGORIES
 from tests.adapters.discord.harness import Recorder
@@ -30,10 +31,10 @@ CASES = [
     (
         "top",
         {"n": 5, "window": "week", "category": "cs.LG", "words": 'graph "neural nets"'},
-        ("5", "week", "cs.LG", "graph", "neural nets"),
+        TopArgs(5, "week", "cs.LG", ("graph", "neural nets")),
     ),
-    ("top", {}, ()),
-    ("new", {"page": 2}, ("2",)),
+    ("top", {}, TopArgs()),
+    ("new", {"page": 2}, NewArgs(2)),
     ("search", {"words": "diffusion models"}, ("diffusion", "models")),
     ("settings", {}, ()),
 ]
@@ -44,7 +45,8 @@ async def test_slash_command_maps_options_to_core_args(harness, where, core, nam
     rec = await harness.slash(name, where=where, **options)
 
     [(called, request)] = core.requests
-    assert (called, request.args) == (name, args)
+    # Typed options reach core as its typed arguments; text as the words core reads.
+    assert (called, request.args if isinstance(args, tuple) else request.typed) == (name, args)
     assert request.chat.platform == "discord"
     assert request.chat.chat_id == str(where["channel"].id)
     assert request.user_id == str(where["member"].id)
@@ -138,7 +140,7 @@ async def test_commands_work_in_direct_messages(harness, dm, core):
     rec = await harness.slash("top", where=dm, n=3)
 
     [(_, request)] = core.requests
-    assert request.args == ("3",)
+    assert request.typed == TopArgs(n=3)
     assert request.is_admin
     assert request.chat.chat_id != str(dm["user"].id)
     assert only_response(rec)["type"] == 4

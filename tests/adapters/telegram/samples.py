@@ -6,8 +6,9 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
+from core.errors import InvalidArguments
 from core.models import Paper, SourceCounts
-from core.registry import Command, InvalidArguments, Registry, Request
+from core.registry import Command, Registry, Request
 from core.replies import (
     CommandHelp,
     Help,
