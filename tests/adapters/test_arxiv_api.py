@@ -12,7 +12,7 @@ import pytest
 
 from adapters.sources.arxiv_api import DEFAULT_ARXIV_API_URL, ArxivApiClient, parse_feed
 from core.models import Paper
-from core.ports import MetadataSource, SourceUnavailable
+from core.ports import SourceUnavailable
 
 DATA = Path(__file__).parent.parent / "data" / "arxiv_api"
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -335,13 +335,6 @@ def test_parse_feed_never_opens_a_body_as_a_path() -> None:
 
 
 # --- fetch: requests, batching, politeness --------------------------------------------------
-
-
-async def test_client_implements_metadata_source(
-    fake: FakeTime, make_client: ClientFactory
-) -> None:
-    client: MetadataSource = make_client(Recorder(fake, echo_feed))
-    assert isinstance(client, ArxivApiClient)
 
 
 async def test_fetch_sends_id_list_and_max_results(

@@ -2,8 +2,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from core.commands import build_commands
 from core.metadata import MetadataService
@@ -313,31 +311,6 @@ async def test_a_failing_store_gives_an_apology_not_a_traceback(registry, repo):
     repo.top = broken
     reply = await ask(registry, "/top")
     assert reply == Failure("Sorry, /top failed on our side. Please try again later.")
-
-
-ARG = st.one_of(
-    st.text(max_size=30),
-    st.sampled_from(
-        ["5", "0", "26", "day", "week", "all", "cs.LG", "page=2", "page=0", "abstract"]
-    ),
-    st.from_regex(r"\d{4}\.\d{4,6}(v\d)?", fullmatch=True),
-)
-
-
-@settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    name=st.sampled_from(["start", "help", "top", "new", "paper", "search"]),
-    args=st.lists(ARG, max_size=4),
-)
-async def test_every_command_answers_any_arguments(registry, name, args):
-    reply = await registry.dispatch(name, Request(CHAT, "u1", tuple(args)))
-    assert isinstance(reply, Text | Help | PaperList | PaperCard | Problem)
-    if isinstance(reply, Problem):
-        assert reply.message
-        assert "\n" not in reply.message
-        assert "failed on our side" not in reply.message
 
 
 async def test_top_takes_at_most_as_many_words_as_search(registry):

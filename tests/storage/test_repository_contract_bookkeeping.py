@@ -31,13 +31,6 @@ from tests.storage.builders import (
 WRITE_ERRORS = (OverflowError, DBAPIError)
 
 
-def xfail_on(
-    request: pytest.FixtureRequest, store: str, stores: tuple[str, ...], reason: str
-) -> None:
-    if store in stores:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
-
-
 # --- metadata -----------------------------------------------------------------------------------
 
 

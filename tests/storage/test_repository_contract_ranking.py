@@ -24,13 +24,6 @@ from tests.storage.builders import (
 SQL_STORES = ("sqlite", "postgres")
 
 
-def xfail_on(
-    request: pytest.FixtureRequest, store: str, stores: tuple[str, ...], reason: str
-) -> None:
-    if store in stores:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
-
-
 def day(n: int) -> datetime:
     return datetime(2026, 11, n, tzinfo=UTC)
 
