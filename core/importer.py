@@ -135,6 +135,9 @@ def _engagement(value: object) -> int:
 # once, so a bulk import spreads that work over more shares with bigger batches; 20,000 parsed
 # mentions hold a few tens of MB.
 IMPORT_BATCH = 20_000
+# A share is a few hundred bytes; a line past this is not one, and parsing it would hold a
+# huge JSON value in memory.
+MAX_LINE_BYTES = 64 * 1024
 
 
 def read_mentions(
@@ -145,6 +148,9 @@ def read_mentions(
     problems: list[LineProblem] = []
     for number, text in enumerate(lines, start=1):
         if not text.strip():
+            continue
+        if len(text) > MAX_LINE_BYTES or len(text.encode("utf-8", "replace")) > MAX_LINE_BYTES:
+            problems.append(LineProblem(number, "line longer than 64 KiB: not a share"))
             continue
         try:
             mentions.extend(parse_line(text, today))

@@ -18,7 +18,7 @@ from typing import Final
 import feedparser
 import httpx
 
-from adapters.sources.http import RateLimiter, retry_after
+from adapters.sources.http import RateLimiter, read_capped, retry_after
 from core.models import Paper
 from core.ports import SourceUnavailable
 
@@ -36,6 +36,9 @@ _MAX_RETRY_AFTER: Final = 60.0
 # Error entries come as https://arxiv.org/api/errors#... (2026) or http://arxiv.org/api/errors...
 _ERROR_ID_MARK: Final = "arxiv.org/api/errors"
 _ENTRY_ID = re.compile(r"^https?://(?:www\.)?arxiv\.org/abs/(?P<id>.+?)(?:v(?P<version>\d+))?$")
+
+
+_DECODED_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
 class ArxivApiClient:
@@ -126,8 +129,19 @@ class ArxivApiClient:
         # The lock is held through the request too: arXiv asks for one connection at a time.
         async with self._lock:
             await self._limiter.wait()
-            # The documented http:// endpoint may redirect to https://.
-            return await self._client.get(self._base_url, params=params, follow_redirects=True)
+            request = self._client.build_request("GET", self._base_url, params=params)
+            # The documented http:// endpoint may redirect to https://. The body is streamed
+            # so that an endless one is refused at MAX_BODY, never held whole.
+            response = await self._client.send(request, stream=True, follow_redirects=True)
+            try:
+                body = await read_capped(response, request.url.host)
+            finally:
+                await response.aclose()
+            # The body is decoded already: a copy without its encoding headers holds it.
+            headers = [(k, v) for k, v in response.headers.items() if k not in _DECODED_HEADERS]
+            return httpx.Response(
+                response.status_code, headers=headers, content=body, request=response.request
+            )
 
 
 def parse_feed(body: bytes | str) -> list[Paper]:

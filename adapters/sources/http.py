@@ -32,6 +32,13 @@ Params = Mapping[str, str | int]
 USER_AGENT_PRODUCT = "trending-arxiv/0.1"
 DEFAULT_CONTACT_URL = "https://github.com/trending-arxiv/trending-arxiv"
 MAX_RETRY_AFTER = 24 * 3600.0  # a bogus header must not park a source for weeks
+# The largest body a source takes. The biggest page we ask for (100 arXiv entries, 100 posts)
+# is well under 1 MiB; a body past this is a broken or hostile server, not a bigger page.
+MAX_BODY = 10 * 1024 * 1024
+
+
+class BodyTooLarge(SourceUnavailable):
+    """The service sent more than `MAX_BODY` bytes; the rest was not read."""
 
 
 class HttpStatusError(SourceUnavailable):
@@ -130,8 +137,11 @@ async def send_request(
     if limiter is not None:
         await limiter.wait()
     try:
-        response = await client.send(request, auth=auth)
-        body = await response.aread()
+        response = await client.send(request, auth=auth, stream=True)
+        try:
+            body = await read_capped(response, host)
+        finally:
+            await response.aclose()
     except httpx.TimeoutException as exc:
         raise SourceUnavailable(f"timeout from {host}") from exc
     except httpx.HTTPError as exc:  # connection, protocol and decoding errors
@@ -143,6 +153,25 @@ async def send_request(
             retry_after=retry_after(response),
         )
     return body
+
+
+async def read_capped(response: httpx.Response, host: str, limit: int = MAX_BODY) -> bytes:
+    """Read a streamed response's body, refusing it as soon as it passes `limit` bytes.
+
+    Raises:
+        BodyTooLarge: Content-Length or the bytes received so far exceed `limit`.
+    """
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"{host} sent {int(declared):,} bytes, more than {limit:,}")
+    chunks: list[bytes] = []
+    received = 0
+    async for chunk in response.aiter_bytes():
+        received += len(chunk)
+        if received > limit:
+            raise BodyTooLarge(f"{host} sent more than {limit:,} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def retry_after(response: httpx.Response) -> float | None:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from adapters.sources.arxiv_api import DEFAULT_ARXIV_API_URL, ArxivApiClient, parse_feed
+from adapters.sources.http import MAX_BODY
 from core.models import Paper
 from core.ports import SourceUnavailable
 
@@ -579,3 +580,12 @@ async def test_fetch_redirect_loop_raises(fake: FakeTime, make_client: ClientFac
     with pytest.raises(SourceUnavailable, match="TooManyRedirects"):
         await make_client(recorder).fetch(["2401.00001"])
     assert len(recorder.requests) == 21  # httpx's default of 20 redirects, then no retry
+
+
+async def test_a_feed_past_the_body_cap_is_refused(
+    fake: FakeTime, make_client: ClientFactory
+) -> None:
+    huge = httpx.Response(200, headers={"Content-Length": str(MAX_BODY + 1)}, content=b"")
+    client = make_client(Recorder(fake, huge))
+    with pytest.raises(SourceUnavailable, match="more than 10,485,760"):
+        await client.fetch(["1706.03762"])

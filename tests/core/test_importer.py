@@ -103,3 +103,14 @@ def test_parse_line_reads_no_id_of_a_month_to_come():
     [mention] = parse_line(future, today=date(2026, 12, 5))
     assert mention.arxiv_id == "1607.06450"
     assert len(parse_line(future, today=date(2027, 1, 1))) == 2
+
+
+def test_read_mentions_refuses_a_line_over_64_kib_and_imports_the_rest():
+    huge = line(post_id="2", text="x" * 70_000)
+    wide = line(post_id="3").replace("Layer norm!", "é" * 33_000)  # 33 k characters, 66 KB
+    batches = list(read_mentions([line(post_id="1"), huge, wide, line(post_id="4")]))
+    assert [m.post_id for batch, _ in batches for m in batch] == ["1", "4"]
+    assert [str(p) for _, batch in batches for p in batch] == [
+        "line 2: line longer than 64 KiB: not a share",
+        "line 3: line longer than 64 KiB: not a share",
+    ]

@@ -5,6 +5,8 @@ import httpx
 import pytest
 
 from adapters.sources.http import (
+    MAX_BODY,
+    BodyTooLarge,
     HttpStatusError,
     MalformedItem,
     RateLimiter,
@@ -265,3 +267,39 @@ def test_clip_shortens_long_text():
     assert clip("abc", 5) == "abc"
     assert clip("abcdefgh", 5) == "abcd…"
     assert clip(None) is None
+
+
+class EndlessBody(httpx.AsyncByteStream):
+    """A body that never ends, counting what was taken from it."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def __aiter__(self):
+        chunk = b"[" * 65536
+        while True:
+            self.sent += len(chunk)
+            yield chunk
+
+
+async def test_an_endless_body_is_refused_at_the_cap_without_being_held():
+    body = EndlessBody()
+    with pytest.raises(BodyTooLarge, match="more than 10,485,760 bytes"):
+        await fetch(lambda r: httpx.Response(200, stream=body))
+    assert MAX_BODY < body.sent <= MAX_BODY + 65536
+
+
+async def test_a_body_declared_too_large_is_refused_before_it_is_read():
+    body = EndlessBody()
+    headers = {"Content-Length": str(MAX_BODY + 1)}
+    with pytest.raises(BodyTooLarge, match="10,485,761 bytes"):
+        await fetch(lambda r: httpx.Response(200, headers=headers, stream=body))
+    assert body.sent == 0
+
+
+async def test_a_body_at_the_cap_is_read():
+    padded = b'{"a": "' + b"x" * (MAX_BODY - 10) + b'"}'
+    assert len(padded) <= MAX_BODY
+    assert await fetch(lambda r: httpx.Response(200, content=padded)) == {
+        "a": "x" * (MAX_BODY - 10)
+    }
