@@ -24,6 +24,8 @@ class Request:
     user_id: str
     args: tuple[str, ...] = ()
     is_admin: bool = False
+    # False where no digest can go, as in Discord's direct messages (/subscribe is refused there).
+    digests_here: bool = True
     # Arguments a platform took as typed values (Discord's options), e.g. `core.arguments.TopArgs`:
     # the command checks them and reads no words.
     typed: object | None = None

@@ -153,6 +153,13 @@ class SubscriptionCommands:
     async def settings(self, req: Request) -> Reply:
         """Show this chat's subscription and its last delivery's outcome."""
         sub = await self._store.get(req.chat)
+        if sub is None and not req.digests_here:
+            return Text(
+                (
+                    "Direct messages get no daily digest. An admin can start one with /subscribe "
+                    "in a channel or group.",
+                )
+            )
         if sub is None:
             return Text(("This chat has no daily digest. An admin can start one with /subscribe.",))
         state = f"Daily digest: {describe(sub)}."

@@ -231,6 +231,7 @@ def _request(interaction: discord.Interaction[Any], args: tuple[str, ...]) -> Re
         user_id=str(interaction.user.id),
         args=args,
         is_admin=in_dm or interaction.permissions.manage_channels,
+        digests_here=not in_dm,  # /subscribe is a server command on Discord
     )
 
 
@@ -250,6 +251,13 @@ async def _tell(interaction: discord.Interaction[Any], text: str) -> None:
     """Answer privately, whether or not the interaction was answered already."""
     try:
         if interaction.response.is_done():
+            if (
+                interaction.response.type
+                is discord.InteractionResponseType.deferred_channel_message
+            ):
+                # The first follow-up would take the place of the "thinking…" message, which
+                # shows to the whole channel: a private one must not, so remove it first.
+                await interaction.delete_original_response()
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
         else:
             await interaction.response.send_message(

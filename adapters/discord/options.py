@@ -91,6 +91,24 @@ def manages_channels(interaction: discord.Interaction[Any]) -> bool:
     return True
 
 
+# What a digest needs of the bot in its channel, by permission flag, as Discord's client names it.
+DIGEST_RIGHTS = {"send_messages": "Send Messages", "embed_links": "Embed Links"}
+
+
+def digest_refusal(interaction: discord.Interaction[Any]) -> Problem | None:
+    """Why the bot could not post digests where `/subscribe` was typed, or None if it can.
+
+    Subscribing anyway would fail every day: Discord refuses the bot's messages there.
+    """
+    granted = interaction.app_permissions
+    missing = [name for flag, name in DIGEST_RIGHTS.items() if not getattr(granted, flag)]
+    if not missing:
+        return None
+    return Problem(
+        f"I can't post digests in this channel: give me {' and '.join(missing)} here first."
+    )
+
+
 def _takes_arguments(cmd: Command) -> bool:
     """Whether the usage names anything after the command, e.g. `/digest [date]`."""
     return len(cmd.usage.split()) > 1
@@ -202,7 +220,8 @@ class SlashCommands:
         n: Count | None = None,
         filters: Typed | None = None,
     ) -> None:
-        args = _joined(_given(time, timezone, n), split_words(filters))
+        refusal = digest_refusal(interaction)
+        args = refusal or _joined(_given(time, timezone, n), split_words(filters))
         await self._run(interaction, "subscribe", args)
 
     async def _bare(self, interaction: discord.Interaction[Any]) -> None:

@@ -18,6 +18,14 @@ from core.replies import Reply
 logger = logging.getLogger(__name__)
 
 RETRY_SECONDS = 30.0
+# Discord's JSON error codes for a bot that may see a channel but lacks a right there (Send
+# Messages, Embed Links...): Missing Access and Missing Permissions. They come with a 403, or a
+# 400 for a message whose embeds it may not post; either way every later digest would fail too.
+PERMISSION_CODES = frozenset({50001, 50013})
+MISSING_PERMISSIONS = (
+    "the bot lacks permissions in this channel (it needs View Channel, Send Messages and "
+    "Embed Links)"
+)
 
 
 class DiscordDigestSink:
@@ -28,7 +36,8 @@ class DiscordDigestSink:
 
     * `ChatGone` for 403 Forbidden or 404 Not Found (also reported to `on_chat_event`, which the
       Discord adapter uses for channels deleted or servers left), or a channel that cannot hold
-      messages.
+      messages. A refusal for missing permissions (any status) is a `ChatGone` that says so:
+      the sender pauses the subscription, and `/settings` shows why.
     * a plain `DeliveryError` for any other 4xx: Discord refused the message itself.
     * `RetryLater` for 5xx, a rate limit longer than discord.py would wait, or the network.
       A send that timed out may have arrived; retrying may double it, which DESIGN.md
@@ -54,20 +63,27 @@ class DiscordDigestSink:
         """
         try:
             return await self._send(int(chat.chat_id), reply)
-        except discord.Forbidden as exc:
-            raise await self._gone(ChatGone(chat, "forbidden"), exc) from exc
-        except discord.NotFound as exc:
-            raise await self._gone(ChatGone(chat, "not_found"), exc) from exc
         except discord.HTTPException as exc:
-            if 400 <= exc.status < 500 and exc.status != 429:
-                # Discord refused the message itself (a malformed embed): sending it again
-                # would fail the same way.
-                raise delivery.DeliveryError(f"Discord refused the message ({exc.status})") from exc
-            raise delivery.RetryLater(RETRY_SECONDS, f"Discord answered {exc.status}") from exc
+            if exc.code in PERMISSION_CODES:
+                logger.warning("discord channel %s: %s", chat.chat_id, exc.text)
+                raise delivery.ChatGone(MISSING_PERMISSIONS) from exc
+            raise await self._refused(chat, exc) from exc
         except discord.RateLimited as exc:
             raise delivery.RetryLater(exc.retry_after, "Discord rate limit") from exc
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise delivery.RetryLater(RETRY_SECONDS, f"network: {exc!r}") from exc
+
+    async def _refused(self, chat: ChatRef, exc: discord.HTTPException) -> delivery.DeliveryError:
+        """The error a refused send stands for."""
+        if isinstance(exc, discord.Forbidden):
+            return await self._gone(ChatGone(chat, "forbidden"), exc)
+        if isinstance(exc, discord.NotFound):
+            return await self._gone(ChatGone(chat, "not_found"), exc)
+        if 400 <= exc.status < 500 and exc.status != 429:
+            # Discord refused the message itself (a malformed embed): sending it again would
+            # fail the same way.
+            return delivery.DeliveryError(f"Discord refused the message ({exc.status})")
+        return delivery.RetryLater(RETRY_SECONDS, f"Discord answered {exc.status}")
 
     async def _send(self, channel_id: int, reply: Reply) -> str | None:
         channel = await self._channel(channel_id)

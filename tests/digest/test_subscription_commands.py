@@ -276,6 +276,19 @@ async def test_settings_after_the_chat_blocked_the_bot(
     )
 
 
+async def test_settings_where_no_digest_can_go_says_where_one_can(registry: Registry) -> None:
+    direct = Request(ROOM, "member-1", digests_here=False)
+
+    reply = await registry.dispatch("settings", direct)
+
+    assert reply == Text(
+        (
+            "Direct messages get no daily digest. An admin can start one with /subscribe "
+            "in a channel or group.",
+        )
+    )
+
+
 # --- /digest --------------------------------------------------------------------------------------
 
 

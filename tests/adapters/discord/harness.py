@@ -142,6 +142,7 @@ def interaction_payload(
     channel: discord.TextChannel | None = None,
     user: discord.abc.User | None = None,
     permissions: discord.Permissions | None = None,
+    app_permissions: discord.Permissions | None = None,
 ) -> dict[str, Any]:
     """A guild interaction (member in channel), or a DM one when `user` is given instead."""
     payload = _base(bot, itype, data)
@@ -182,7 +183,7 @@ def interaction_payload(
             "permissions": str(perms.value),
         },
         guild_locale="en-US",
-        app_permissions=str(discord.Permissions.text().value),
+        app_permissions=str((app_permissions or discord.Permissions.text()).value),
         context=0,
     )
     return payload

@@ -1,15 +1,22 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
+import discord
 import pytest
 
 from adapters.discord.cog import PapersCog
 from core.arguments import NewArgs, TopArgs
+from core.commands import build_commands
+from core.metadata import MetadataService
+from core.models import Mention, Paper
+from core.ranking import RankingConfig
 from core.registry import Command, Registry
 from tests.adapters.discord.conftest import CATEGORIES
 from tests.adapters.discord.harness import Recorder
+from tests.fakes import FixedClock, InMemoryPaperRepository
 
 EPHEMERAL = 64
 NO_MENTIONS: dict[str, list[str]] = {"parse": []}
@@ -142,6 +149,7 @@ async def test_commands_work_in_direct_messages(harness, dm, core):
     [(_, request)] = core.requests
     assert request.typed == TopArgs(n=3)
     assert request.is_admin
+    assert not request.digests_here
     assert request.chat.chat_id != str(dm["user"].id)
     assert only_response(rec)["type"] == 4
 
@@ -204,3 +212,68 @@ async def test_timezone_autocomplete_by_prefix(harness, admin_where):
     assert (
         len(await harness.complete("subscribe", "timezone", where=admin_where, timezone="")) == 25
     )
+
+
+@pytest.mark.parametrize(
+    ("lacking", "missing"),
+    [
+        (("embed_links",), "Embed Links"),
+        (("send_messages",), "Send Messages"),
+        (("send_messages", "embed_links"), "Send Messages and Embed Links"),
+    ],
+)
+async def test_subscribe_refused_where_the_bot_cannot_post_digests(
+    harness, admin_where, core, lacking, missing
+):
+    bot_rights = discord.Permissions.text()
+    for flag in lacking:
+        setattr(bot_rights, flag, False)
+
+    rec = await harness.slash(
+        "subscribe", where={**admin_where, "app_permissions": bot_rights}, time="08:00"
+    )
+
+    response = only_response(rec)
+    assert response["data"]["flags"] == EPHEMERAL
+    assert response["data"]["content"] == (
+        f"I can't post digests in this channel: give me {missing} here first."
+    )
+    assert core.requests == []
+
+
+async def test_new_page_past_the_end_says_how_many_pages(bot, harness, where):
+    clock = FixedClock(datetime(2026, 11, 26, tzinfo=UTC))
+    repo = InMemoryPaperRepository(RankingConfig(), clock)
+    ids = [f"2611.{i:05d}" for i in range(1, 16)]
+    await repo.save_papers([Paper(i, title="T", published=clock.now()) for i in ids])
+    await repo.add_mentions([Mention("x", f"p{i}", "ann", clock.now(), "post", i) for i in ids])
+    registry = build_commands(repo, MetadataService(repo, None, clock), clock, RankingConfig())
+
+    async def categories():
+        return []
+
+    await bot.remove_cog("PapersCog")
+    await bot.add_cog(PapersCog(bot, registry, categories=categories))
+    rec = await harness.slash("new", where=where, page=999999)
+
+    response = only_response(rec)
+    assert response["data"]["flags"] == EPHEMERAL
+    assert response["data"]["content"] == "There is no page 999,999: there are 2 pages."
+
+
+async def test_a_failure_after_a_public_deferral_apologises_privately(
+    harness, where, monkeypatch, caplog
+):
+    async def broken(*_args):
+        raise RuntimeError("the cog itself failed")
+
+    # /paper defers publicly first ("thinking…"); then the command fails outside core.
+    monkeypatch.setattr(Registry, "dispatch", broken)
+    with caplog.at_level(logging.ERROR):
+        rec = await harness.slash("paper", where=where, id_or_link="2401.00001")
+
+    assert [r["type"] for r in rec.responses] == [5]
+    assert rec.deletes == 1  # the public "thinking…" message is gone before the apology
+    [followup] = rec.followups
+    assert followup["flags"] == EPHEMERAL
+    assert followup["content"] == "Sorry, something went wrong on our side. Please try again later."

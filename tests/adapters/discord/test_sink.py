@@ -20,9 +20,11 @@ from tests.adapters.discord.fakes import paper_list
 CHAT = ChatRef("discord", "4242")
 
 
-def http_error(kind: type[discord.HTTPException], status: int) -> discord.HTTPException:
+def http_error(
+    kind: type[discord.HTTPException], status: int, code: int = 0
+) -> discord.HTTPException:
     """What discord.py raises for `status`, built on a stand-in for aiohttp's response."""
-    return kind(SimpleNamespace(status=status, reason="x"), {"code": 0, "message": "nope"})
+    return kind(SimpleNamespace(status=status, reason="x"), {"code": code, "message": "nope"})
 
 
 class FakeChannel(discord.abc.Messageable):
@@ -172,3 +174,21 @@ async def test_sink_failure_after_the_first_message_is_still_raised():
     with pytest.raises(RetryLater):
         await sink_over(FakeClient(channel)).publish(CHAT, paper_list(60))
     assert len(channel.sent) == 1
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        http_error(discord.Forbidden, 403, code=50013),
+        http_error(discord.HTTPException, 400, code=50013),
+        http_error(discord.Forbidden, 403, code=50001),
+    ],
+    ids=["403-missing-permissions", "400-missing-permissions", "403-missing-access"],
+)
+async def test_sink_missing_permissions_pause_the_chat_saying_what_is_missing(error):
+    with pytest.raises(ChatGone) as raised:
+        await sink_over(FakeClient(FakeChannel(error))).publish(CHAT, paper_list(1))
+    assert raised.value.reason == (
+        "the bot lacks permissions in this channel "
+        "(it needs View Channel, Send Messages and Embed Links)"
+    )
