@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import assert_never
 
+from core.grammar import quote
 from core.phrases import counts_phrase, short_authors, shorten, source_name, title_of
 from core.replies import (
     Failure,
@@ -60,7 +61,8 @@ def _render_list(reply: PaperList) -> str:
 
 
 def _page_hint(command: str, args: tuple[str, ...]) -> str:
-    return "/" + " ".join((command, *args))
+    # Quoted as typed, so that pasting the hint back reads the same words.
+    return "/" + " ".join(quote(word) or word for word in (command, *args))
 
 
 def _entry(item: RankedPaper) -> str:

@@ -59,3 +59,19 @@ def test_render_list_shows_counts_authors_and_paging_hint():
 def test_render_problem_and_help():
     assert render_reply(Problem("Bad.", usage="/top [n]")) == "Bad.\nUsage: /top [n]"
     assert render_reply(Help("Intro", ())) == "Intro\n"
+
+
+async def test_a_phrase_in_quotes_stays_one_word_in_the_chat_and_its_page_hint():
+    async def words(req):
+        return PaperList(" | ".join(req.args), (), paging=Paging("words", req.args, 1, True))
+
+    registry = Registry([Command("words", "/words", "Words", "/words", words)])
+    answer = await answer_line(registry, '/words "graph neural" nets')
+    assert answer is not None
+    assert answer.splitlines()[0] == "graph neural | nets"
+    assert answer.endswith('Page 1. /words "graph neural" nets page=2')
+
+
+async def test_an_overlong_line_is_answered_at_once():
+    answer = await answer_line(REGISTRY, "/echo " + "x" * 1_000_000)
+    assert answer == "That is too long for a command: keep it under 4,096 characters."

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -9,8 +10,12 @@ from discord.ext import commands
 
 from adapters.discord.app import sync_commands
 from adapters.discord.cog import PapersCog
+from core.commands import build_commands
+from core.metadata import MetadataService
+from core.ranking import RankingConfig
 from core.registry import Command, Registry
 from tests.adapters.discord.fakes import NAMES, FakeCore
+from tests.fakes import FixedClock, InMemoryPaperRepository, InMemorySubscriptionStore
 
 GUILD, DM = 0, 1
 STRING, INTEGER = 3, 4
@@ -119,3 +124,23 @@ async def test_sync_commands_to_development_guilds(bot, synced, caplog):
     await sync_commands(bot.tree, (111, 666, 222))
     assert synced == [(111, sorted(NAMES)), (666, sorted(NAMES)), (222, sorted(NAMES))]
     assert "could not sync slash commands to" in caplog.text
+
+
+async def test_slash_commands_equal_the_registry_build_commands_makes(bot):
+    clock = FixedClock(datetime(2026, 11, 26, tzinfo=UTC))
+    repo = InMemoryPaperRepository(RankingConfig(), clock)
+    metadata = MetadataService(repo, None, clock)
+    registry = build_commands(
+        repo, metadata, clock, RankingConfig(), subscriptions=InMemorySubscriptionStore()
+    )
+
+    async def categories():
+        return []
+
+    await bot.remove_cog("PapersCog")
+    await bot.add_cog(PapersCog(bot, registry, categories=categories))
+
+    commands = payloads(bot)
+    assert set(commands) == registry.names
+    for command in registry.commands:
+        assert commands[command.name]["description"] == command.summary[:100]

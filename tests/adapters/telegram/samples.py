@@ -143,7 +143,7 @@ async def _paper(req: Request) -> Reply:
 async def _search(req: Request) -> Reply:
     if not req.args:
         raise InvalidArguments("Say what to search for.")
-    words = " ".join(req.args)
+    words = " + ".join(req.args)  # shows how the words were split
     return PaperList(f"Papers matching “{words}”", (ranked(1), ranked(2)), empty_note="None.")
 
 

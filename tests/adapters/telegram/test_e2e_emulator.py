@@ -123,7 +123,10 @@ async def test_private_chat_paper_and_search(tg: Harness):
     assert await emu.calls("editMessageText") == []
 
     await emu.send("/search diffusion models", PRIVATE)
-    assert "<b>Papers matching “diffusion models”</b>" in html(await emu.reply(chat))
+    assert "<b>Papers matching “diffusion + models”</b>" in html(await emu.reply(chat))
+    # Core reads the words, as on every platform: quotes keep a phrase together.
+    await emu.send('/search "graph  neural" “nets”', PRIVATE)
+    assert "<b>Papers matching “graph neural + nets”</b>" in html(await emu.reply(chat))
 
 
 async def test_group_commands_addressed_to_this_bot_only(tg: Harness):
