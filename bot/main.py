@@ -6,13 +6,15 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from adapters.console.chat import run_chat
 from adapters.console.render import render_reply
-from bot.cli import build_parser
+from bot.cli import build_parser, shell_form
 from bot.settings import Settings, SettingsError
 from bot.wiring import Engine, StartupError, open_engine
 from core.importer import read_mentions
@@ -24,9 +26,20 @@ logger = logging.getLogger("trending_arxiv")
 METADATA_INTERVAL = 60.0
 
 
+INTERRUPTED = 130  # the shell's status for a program ended by Ctrl-C (128 + SIGINT)
+
+
 def cli(argv: Sequence[str] | None = None) -> None:
     """Run the command line and exit with its status."""
-    sys.exit(main(argv))
+    try:
+        status = main(argv)
+    except KeyboardInterrupt:  # Ctrl-C before or after the event loop ran
+        status = _interrupted()
+    if status == INTERRUPTED:
+        # A second Ctrl-C may have cut the database's shutdown short, leaving a driver thread
+        # that Python's exit would wait for: leave without waiting.
+        _leave_now(signal.SIGINT, None)
+    sys.exit(status)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,12 +58,59 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     try:
-        return asyncio.run(dispatch(args, settings))
+        return asyncio.run(interruptible(dispatch(args, settings)))
     except StartupError as exc:
         print(f"trending-arxiv: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        return 130
+        return _interrupted()
+
+
+async def interruptible(command: Coroutine[Any, Any, int]) -> int:
+    """Run a sub-command that Ctrl-C cancels (status 130); a second Ctrl-C leaves at once.
+
+    asyncio's own handler raises KeyboardInterrupt at the second Ctrl-C wherever the program
+    is, in a garbage-collection callback too, which prints a traceback.
+    """
+    task = asyncio.current_task()
+    interrupts = 0
+
+    def interrupt() -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts > 1 or task is None:
+            _leave_now(signal.SIGINT, None)
+        else:
+            task.cancel()
+
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):  # no signal handlers on this platform
+        loop.add_signal_handler(signal.SIGINT, interrupt)
+    try:
+        return await command
+    except asyncio.CancelledError:
+        if interrupts:
+            return INTERRUPTED
+        raise
+    finally:
+        with contextlib.suppress(NotImplementedError):
+            loop.remove_signal_handler(signal.SIGINT)
+
+
+def _interrupted() -> int:
+    """Leave after Ctrl-C; another Ctrl-C while threads wind down leaves at once, quietly.
+
+    The first Ctrl-C cancels the running command and closes the database. Python then waits
+    for the database driver's threads, where a second one would print a traceback.
+    """
+    signal.signal(signal.SIGINT, _leave_now)
+    return INTERRUPTED
+
+
+def _leave_now(signum: int, frame: object) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(INTERRUPTED)
 
 
 def configure_logging(*, verbose: bool, command: str) -> None:
@@ -162,6 +222,8 @@ async def one_shot(
     """Print one command's reply; non-zero status when it was a problem."""
     request = Request(chat or ChatRef("console", "shell"), "shell", args, is_admin=True)
     reply = await engine.registry.dispatch(command, request)
+    if isinstance(reply, Problem) and reply.usage is not None:  # the shell's form of the usage
+        reply = Problem(reply.message, shell_form(reply.usage))
     text = render_reply(reply)
     if isinstance(reply, Problem | Failure):
         print(text, file=sys.stderr)
@@ -217,9 +279,13 @@ async def import_file(engine: Engine, path: str) -> int:
 
 
 def _import_summary(new: int, parsed: int, papers: int, skipped: int) -> str:
-    text = f"imported {new:,} mentions of {papers:,} papers"
+    text = f"imported {_count(new, 'mention')} of {_count(papers, 'paper')}"
     if parsed > new:
         text += f" ({parsed - new:,} already known)"
     if skipped:
-        text += f" ({skipped:,} line{'s' if skipped != 1 else ''} skipped: see above)"
+        text += f" ({_count(skipped, 'line')} skipped: see above)"
     return text
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")

@@ -28,6 +28,23 @@ INTRO = (
     "Hacker News, Reddit and Hugging Face, and rank them."
 )
 NEW_PAGE = 10
+# Each command's usage, summary and example, also read by the shell's `--help`.
+SYNTAX: dict[str, tuple[str, str, str]] = {
+    "start": ("/start", "What this bot does", "/start"),
+    "help": ("/help [command]", "Every command with an example", "/help top"),
+    "top": (
+        "/top [n] [day|week|month|all] [category|words]",
+        "The most shared papers (trending by default)",
+        "/top 5 week cs.LG",
+    ),
+    "new": ("/new [page]", "Recent papers people shared, newest first", "/new 2"),
+    "paper": (
+        "/paper <arXiv id or link>",
+        "A paper's card: who shares it, where, and how much",
+        "/paper https://arxiv.org/abs/1706.03762",
+    ),
+    "search": ("/search <words>", "Tracked papers matching words", "/search diffusion"),
+}
 _HEADINGS = {
     "trending": "Trending now",
     "day": "Most shared today",
@@ -57,38 +74,15 @@ class Commands:
 
     def _commands(self) -> list[Command]:
         return [
-            Command("start", "/start", "What this bot does", "/start", self.help),
-            Command(
-                "help", "/help [command]", "Every command with an example", "/help top", self.help
-            ),
-            Command(
-                "top",
-                "/top [n] [day|week|month|all] [category|words]",
-                "The most shared papers (trending by default)",
-                "/top 5 week cs.LG",
-                self.top,
-            ),
-            Command(
-                "new",
-                "/new [page]",
-                "Recent papers people shared, newest first",
-                "/new 2",
-                self.new,
-            ),
-            Command(
-                "paper",
-                "/paper <arXiv id or link>",
-                "A paper's card: who shares it, where, and how much",
-                "/paper https://arxiv.org/abs/1706.03762",
-                self.paper,
-            ),
-            Command(
-                "search",
-                "/search <words>",
-                "Tracked papers matching words",
-                "/search diffusion",
-                self.search,
-            ),
+            Command(name, *SYNTAX[name], handler)
+            for name, handler in (
+                ("start", self.help),
+                ("help", self.help),
+                ("top", self.top),
+                ("new", self.new),
+                ("paper", self.paper),
+                ("search", self.search),
+            )
         ]
 
     async def help(self, req: Request) -> Reply:
@@ -138,7 +132,8 @@ class Commands:
             return await self._past_end(None, page, NEW_PAGE)
         note = "No shared papers with arXiv details yet."
         if waiting := await self._repo.count_waiting():
-            note += f" {waiting} shared papers are waiting for arXiv's details."
+            papers = "1 shared paper is" if waiting == 1 else f"{waiting:,} shared papers are"
+            note += f" {papers} waiting for arXiv's details."
         return PaperList(
             heading="Recently published papers people shared",
             papers=ranked(stats[:NEW_PAGE], (page - 1) * NEW_PAGE + 1),

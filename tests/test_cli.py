@@ -116,3 +116,41 @@ def test_malformed_settings_are_listed_without_echoing_tokens(workdir, capsys, m
 def test_db_upgrade_creates_the_schema(workdir, capsys):
     assert main(["db", "upgrade"]) == 0
     assert Path(workdir / "store.sqlite3").exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "usage", "example"),
+    [
+        (
+            "top",
+            "usage: trending-arxiv top [n] [day|week|month|all] [category|words]",
+            "top 5 week",
+        ),
+        ("paper", "usage: trending-arxiv paper <arXiv id or link>", "paper https://arxiv.org"),
+        ("search", "usage: trending-arxiv search <words>", "search diffusion"),
+        ("new", "usage: trending-arxiv new [page]", "new 2"),
+        ("import", "usage: trending-arxiv import [-h] file", "import my-shares.jsonl"),
+        ("chat", "usage: trending-arxiv chat [-h]", "chat, then /top 5 week"),
+    ],
+)
+def test_each_subcommand_help_shows_its_syntax_and_an_example(capsys, command, usage, example):
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    assert exited.value.code == 0
+    assert out.splitlines()[0] == usage
+    assert f"example: trending-arxiv {example}" in out
+
+
+def test_a_usage_printed_by_the_shell_is_in_the_shell_form(workdir, capsys):
+    assert main(["top", "0"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "n must be between 1 and 25.",
+        "Usage: trending-arxiv top [n] [day|week|month|all] [category|words]",
+    ]
+
+
+def test_import_of_one_share_says_one_mention(workdir, capsys):
+    (workdir / "one.jsonl").write_text(json.dumps(SHARES[0]) + "\n")
+    assert main(["import", "one.jsonl"]) == 0
+    assert capsys.readouterr().out.strip() == "imported 1 mention of 1 paper"

@@ -201,7 +201,7 @@ async def test_new_empty_store_mentions_papers_waiting_for_metadata(registry, re
     await repo.add_mentions([share("2401.00001", "cy", 1)])
     reply = await ask(registry, "/new")
     assert isinstance(reply, PaperList)
-    assert "1 shared papers are waiting" in reply.empty_note
+    assert "1 shared paper is waiting" in reply.empty_note
 
 
 @pytest.mark.parametrize("line", ["/new 0", "/new two", "/new 1 2"])
