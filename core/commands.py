@@ -104,11 +104,9 @@ class Commands:
         args = req.typed.checked() if isinstance(req.typed, TopArgs) else parse_top(req.args)
         offset = (args.page - 1) * args.n
         query = TopQuery(args.window, args.n + 1, offset, args.category, args.words)
-        if offset >= MAX_RANKED:
-            return await self._past_end(query, args.page, args.n)
+        if args.page > 1 and (past := await self._past_end(query, args.page, args.n)):
+            return past
         stats = await self._repo.top(query, self._clock.now())
-        if args.page > 1 and not stats:
-            return await self._past_end(query, args.page, args.n)
         heading = _HEADINGS[args.window]
         if args.category:
             heading += f" in {args.category}"
@@ -125,13 +123,12 @@ class Commands:
         """The 2016 page: recently published papers that people shared, newest first."""
         page = (req.typed if isinstance(req.typed, NewArgs) else parse_new(req.args)).checked().page
         offset = (page - 1) * NEW_PAGE
-        if offset >= MAX_RANKED:
-            return await self._past_end(None, page, NEW_PAGE)
+        if page > 1 and (past := await self._past_end(None, page, NEW_PAGE)):
+            return past
         stats = await self._repo.newest(NEW_PAGE + 1, offset)
-        if page > 1 and not stats:
-            return await self._past_end(None, page, NEW_PAGE)
         note = "No shared papers with arXiv details yet."
-        if waiting := await self._repo.count_waiting():
+        # Counting the papers without details reads every paper: only an empty page says it.
+        if not stats and (waiting := await self._repo.count_waiting()):
             papers = "1 shared paper is" if waiting == 1 else f"{waiting:,} shared papers are"
             note += f" {papers} waiting for arXiv's details."
         return PaperList(
@@ -176,9 +173,16 @@ class Commands:
             empty_note="No tracked paper matches. Try fewer or other words.",
         )
 
-    async def _past_end(self, query: TopQuery | None, page: int, size: int) -> Reply:
-        """Say how many pages a list has, counting no deeper than lists page."""
-        listed = await self._repo.count_listed(query, MAX_RANKED)
+    async def _past_end(self, query: TopQuery | None, page: int, size: int) -> Problem | None:
+        """How many pages a list has when `page` is past its end; None when it is not.
+
+        The count stops one paper into the page, so a filter that matches little is read once,
+        by the count, and never again for the page itself; lists page no deeper than MAX_RANKED.
+        """
+        offset = (page - 1) * size
+        listed = await self._repo.count_listed(query, min(offset + 1, MAX_RANKED))
+        if listed > offset:
+            return None
         pages = max(1, -(-listed // size))
         have = "is 1 page" if pages == 1 else f"are {pages:,} pages"
         return Problem(f"There is no page {page:,}: there {have}.")

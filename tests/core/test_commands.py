@@ -366,14 +366,14 @@ async def test_new_past_the_end_says_how_many_pages_there_are(registry, repo):
     assert await ask(registry, "/new page=2") == Problem("There is no page 2: there is 1 page.")
 
 
-async def test_lists_page_no_deeper_than_the_first_thousand_papers(registry, repo):
-    ids = [f"2401.{i:05d}" for i in range(1, 1003)]
+async def test_lists_page_no_deeper_than_the_first_two_hundred_papers(registry, repo):
+    ids = [f"2401.{i:05d}" for i in range(1, 203)]
     await repo.add_mentions([share(pid, "ann", 1) for pid in ids])
-    last = await ask(registry, "/top 25 day page=40")
+    last = await ask(registry, "/top 25 day page=8")
     assert isinstance(last, PaperList)
-    assert [p.rank for p in last.papers] == list(range(976, 1001))
+    assert [p.rank for p in last.papers] == list(range(176, 201))
     assert last.paging is not None
     assert not last.paging.has_next
-    assert await ask(registry, "/top 25 day page=41") == Problem(
-        "There is no page 41: there are 40 pages."
+    assert await ask(registry, "/top 25 day page=9") == Problem(
+        "There is no page 9: there are 8 pages."
     )
