@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from core.arguments import MAX_N, NUMBER, normalize_category, shown, storable
+from core.arguments import MAX_N, MAX_WORDS, NUMBER, normalize_category, shown, storable
 from core.digest import DigestBuilder, describe_delivery, due_at
 from core.errors import InvalidArguments
 from core.ports import Clock, PaperRepository
@@ -24,8 +25,20 @@ def _zones() -> dict[str, str]:
     return {z.lower(): z for z in available_timezones()}
 
 
+@dataclass(frozen=True, slots=True)
+class SubscribeArgs:
+    """`/subscribe`'s arguments as a platform took them typed (Discord's options)."""
+
+    at: str | None = None  # HH:MM
+    timezone: str | None = None
+    size: int | None = None
+    filters: tuple[str, ...] = ()  # categories or words
+
+
 def parse_subscription(req: Request, now: datetime) -> Subscription:
     """Parse `/subscribe [HH:MM] [timezone] [n] [categories or words]`."""
+    if isinstance(req.typed, SubscribeArgs):
+        return _typed_subscription(req, req.typed, now)
     at, zone, size = time(8, 0), "UTC", 10
     categories: list[str] = []
     words: list[str] = []
@@ -48,9 +61,44 @@ def parse_subscription(req: Request, now: datetime) -> Subscription:
             categories.append(category)
         else:
             words.append(_filter_word(token))
+        _check_filters(categories, words)  # before the next token: a long line stops here
     return Subscription(
         req.chat, at, zone, size, tuple(dict.fromkeys(categories)), tuple(words), created_at=now
     )
+
+
+def _typed_subscription(req: Request, typed: SubscribeArgs, now: datetime) -> Subscription:
+    at, zone, size = time(8, 0), "UTC", typed.size or 10
+    if typed.at is not None:
+        if (match := CLOCK_TIME.match(typed.at.strip())) is None:
+            raise InvalidArguments("Give the time as HH:MM, from 00:00 to 23:59.")
+        at = _clock_time(int(match.group(1)), int(match.group(2)))
+    if typed.timezone is not None:
+        found = _zone(typed.timezone.strip())
+        if found is None:
+            raise InvalidArguments(f"Unknown time zone {shown(typed.timezone, 40)}.")
+        zone = found
+    if not 1 <= size <= MAX_N:
+        raise InvalidArguments(f"The digest holds 1 to {MAX_N} papers.")
+    categories: list[str] = []
+    words: list[str] = []
+    for token in typed.filters:
+        if (category := normalize_category(token)) is not None:
+            categories.append(category)
+        else:
+            words.append(_filter_word(token))
+        _check_filters(categories, words)
+    return Subscription(
+        req.chat, at, zone, size, tuple(dict.fromkeys(categories)), tuple(words), created_at=now
+    )
+
+
+def _check_filters(categories: list[str], words: list[str]) -> None:
+    # Each is one more LIKE term of every digest built for the chat, every day.
+    if len(words) > MAX_WORDS:
+        raise InvalidArguments(f"Use at most {MAX_WORDS} words.")
+    if len(categories) > MAX_WORDS:
+        raise InvalidArguments(f"Use at most {MAX_WORDS} categories.")
 
 
 def _clock_time(hour: int, minute: int) -> time:

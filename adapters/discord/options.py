@@ -23,9 +23,10 @@ from core.grammar import MAX_LINE
 from core.models import Window
 from core.registry import Command, Registry, read_arguments
 from core.replies import Problem
+from core.subscription_commands import SubscribeArgs
 
 # What a callback hands the cog: words to parse, core's typed arguments, or a refusal.
-Arguments = tuple[str, ...] | TopArgs | NewArgs | Problem
+Arguments = tuple[str, ...] | TopArgs | NewArgs | SubscribeArgs | Problem
 Run = Callable[[discord.Interaction[Any], str, Arguments], Awaitable[None]]
 Categories = Callable[[], Awaitable[list[str]]]
 Choices = list[app_commands.Choice[str]]
@@ -53,14 +54,6 @@ Typed = app_commands.Range[str, 1, MAX_LINE]
 def split_words(text: str | None) -> tuple[str, ...] | Problem:
     """Read typed text with core's grammar (quotes group words), as every platform does."""
     return read_arguments(text or "")
-
-
-def _joined(head: tuple[str, ...], words: tuple[str, ...] | Problem) -> tuple[str, ...] | Problem:
-    return words if isinstance(words, Problem) else (*head, *words)
-
-
-def _given(*values: object) -> tuple[str, ...]:
-    return tuple(str(v) for v in values if v is not None and v != "")
 
 
 def prefix_choices(names: Iterable[str], current: str) -> Choices:
@@ -221,8 +214,12 @@ class SlashCommands:
         filters: Typed | None = None,
     ) -> None:
         refusal = digest_refusal(interaction)
-        args = refusal or _joined(_given(time, timezone, n), split_words(filters))
-        await self._run(interaction, "subscribe", args)
+        words = split_words(filters)
+        if refusal or isinstance(words, Problem):
+            await self._run(interaction, "subscribe", refusal or words)
+            return
+        typed = SubscribeArgs(time or None, timezone or None, n, words)
+        await self._run(interaction, "subscribe", typed)
 
     async def _bare(self, interaction: discord.Interaction[Any]) -> None:
         name = interaction.command.name if interaction.command else ""

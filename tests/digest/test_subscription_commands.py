@@ -17,6 +17,7 @@ from core.ranking import RankingConfig
 from core.registry import Registry, Request
 from core.replies import Failure, PaperList, Problem, Text
 from core.sending import send_pending_deliveries
+from core.subscription_commands import SubscribeArgs
 from core.subscriptions import Subscription, SubscriptionStore
 from tests.conftest import START
 from tests.digest.support import chat, ids_in, shared_papers
@@ -200,6 +201,47 @@ async def test_a_word_with_odd_characters_is_stored_or_refused_never_a_failure(
     assert isinstance(reply, Text | Problem)
     if isinstance(reply, Problem):
         assert reply.usage == USAGE
+
+
+async def test_subscribe_takes_at_most_eight_words_and_eight_categories(
+    registry: Registry, subscriptions: SubscriptionStore
+) -> None:
+    words = await registry.dispatch("subscribe", admin(*(["graph"] * 1000)))
+    categories = await registry.dispatch("subscribe", admin(*(["cs.LG"] * 9)))
+
+    assert words == Problem("Use at most 8 words.", USAGE)
+    assert categories == Problem("Use at most 8 categories.", USAGE)
+    assert await subscriptions.get(ROOM) is None
+
+
+async def test_typed_subscribe_arguments_are_checked_like_typed_words(
+    registry: Registry, subscriptions: SubscriptionStore
+) -> None:
+    def typed(args: SubscribeArgs) -> Request:
+        return Request(ROOM, "admin-1", is_admin=True, typed=args)
+
+    refused = [
+        await registry.dispatch("subscribe", typed(SubscribeArgs(at="25:00"))),
+        await registry.dispatch("subscribe", typed(SubscribeArgs(at="soon"))),
+        await registry.dispatch("subscribe", typed(SubscribeArgs(timezone="Mars/Olympus"))),
+        await registry.dispatch("subscribe", typed(SubscribeArgs(size=26))),
+    ]
+    done = await registry.dispatch(
+        "subscribe",
+        typed(SubscribeArgs("07:30", "europe/berlin", 5, ("cs.lg", "graph neural"))),
+    )
+
+    assert [r.message for r in refused if isinstance(r, Problem)] == [
+        "Give the time as HH:MM, from 00:00 to 23:59.",
+        "Give the time as HH:MM, from 00:00 to 23:59.",
+        "Unknown time zone Mars/Olympus.",
+        "The digest holds 1 to 25 papers.",
+    ]
+    assert isinstance(done, Text)
+    assert done.lines[0] == (
+        "Subscribed: every day at 07:30 Europe/Berlin, "
+        "the 5 most shared papers in cs.LG about “graph neural”."
+    )
 
 
 # --- /unsubscribe and /settings -------------------------------------------------------------------

@@ -14,6 +14,7 @@ from core.metadata import MetadataService
 from core.models import Mention, Paper
 from core.ranking import RankingConfig
 from core.registry import Command, Registry
+from core.subscription_commands import SubscribeArgs
 from tests.adapters.discord.conftest import CATEGORIES
 from tests.adapters.discord.harness import Recorder
 from tests.fakes import FixedClock, InMemoryPaperRepository
@@ -132,7 +133,7 @@ async def test_admin_command_runs_with_manage_channels(harness, admin_where, cor
     )
 
     [(_, request)] = core.requests
-    assert request.args == ("08:00", "Europe/Berlin", "10", "cs.LG", "cs.CL")
+    assert request.typed == SubscribeArgs("08:00", "Europe/Berlin", 10, ("cs.LG", "cs.CL"))
     assert request.is_admin
     assert only_response(rec)["type"] == 4
     assert_no_mentions(rec)
