@@ -8,16 +8,16 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from adapters.console.chat import run_chat
 from adapters.console.render import render_reply
 from bot.cli import build_parser, shell_form
 from bot.settings import Settings, SettingsError
 from bot.wiring import Engine, StartupError, open_engine
-from core.importer import read_mentions
+from core.importer import MAX_LINE_BYTES, read_mentions
 from core.models import ChatRef
 from core.registry import Request
 from core.replies import Failure, Problem
@@ -267,7 +267,8 @@ async def import_file(engine: Engine, path: str) -> int:
     new = parsed = skipped = 0
     papers: set[str] = set()
     with stream:
-        for mentions, problems in read_mentions(stream, today=engine.clock.now().date()):
+        lines = bounded_lines(stream)
+        for mentions, problems in read_mentions(lines, today=engine.clock.now().date()):
             for problem in problems:
                 print(f"{path}: {problem}", file=sys.stderr)
             skipped += len(problems)
@@ -276,6 +277,19 @@ async def import_file(engine: Engine, path: str) -> int:
             new += (await engine.repo.add_mentions(mentions)).mentions
     print(_import_summary(new, parsed, len(papers), skipped))
     return 1 if skipped and not parsed else 0
+
+
+def bounded_lines(stream: TextIO, limit: int = MAX_LINE_BYTES) -> Iterator[str]:
+    """The lines of `stream`, one a line, those over `limit` cut to its first `limit + 1` chars.
+
+    The importer refuses a line over its limit anyway; cutting it here means a file with no
+    line breaks is read piece by piece, never held whole.
+    """
+    while line := stream.readline(limit + 1):
+        if len(line) > limit and not line.endswith("\n"):
+            while (rest := stream.readline(limit)) and not rest.endswith("\n"):
+                pass
+        yield line
 
 
 def _import_summary(new: int, parsed: int, papers: int, skipped: int) -> str:

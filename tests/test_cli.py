@@ -1,12 +1,13 @@
 """The command line as a user runs it: a real SQLite file, arXiv pointed at a closed port."""
 
+import io
 import json
 import sys
 from pathlib import Path
 
 import pytest
 
-from bot.main import main
+from bot.main import bounded_lines, main
 
 # arXiv is pointed at a closed loopback port; no other host may be reached.
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
@@ -154,3 +155,18 @@ def test_import_of_one_share_says_one_mention(workdir, capsys):
     (workdir / "one.jsonl").write_text(json.dumps(SHARES[0]) + "\n")
     assert main(["import", "one.jsonl"]) == 0
     assert capsys.readouterr().out.strip() == "imported 1 mention of 1 paper"
+
+
+def test_import_refuses_a_huge_line_read_piece_by_piece_and_imports_the_rest(workdir, capsys):
+    (workdir / "huge.jsonl").write_text(
+        json.dumps(SHARES[0]) + "\n" + "x" * 5_000_000 + "\n" + json.dumps(SHARES[2]) + "\n"
+    )
+    assert main(["import", "huge.jsonl"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "huge.jsonl: line 2: line longer than 64 KiB: not a share\n"
+    assert captured.out.startswith("imported 3 mentions of 3 papers")
+
+
+def test_bounded_lines_cuts_long_lines_and_keeps_their_count():
+    stream = io.StringIO("short\n" + "y" * 100 + "\nlast")
+    assert [len(line) for line in bounded_lines(stream, limit=10)] == [6, 11, 4]
