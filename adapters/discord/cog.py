@@ -18,6 +18,7 @@ from adapters.discord.events import ChatEvent, ChatEventCallback, ChatGone, chan
 from adapters.discord.message import EDIT, RenderedMessage
 from adapters.discord.options import Categories, SlashCommands
 from adapters.discord.render import render_reply
+from core.faults import describe_error
 from core.registry import Registry, Request, decode_callback
 from core.replies import Reply
 
@@ -251,4 +252,4 @@ async def _tell(interaction: discord.Interaction[Any], text: str) -> None:
                 text, ephemeral=True, allowed_mentions=NO_MENTIONS
             )
     except discord.HTTPException as exc:  # expired interaction, Discord down: nothing more to do
-        logger.warning("could not answer interaction %s: %s", interaction.id, exc)
+        logger.warning("could not answer interaction %s: %s", interaction.id, describe_error(exc))

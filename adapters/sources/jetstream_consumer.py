@@ -32,6 +32,7 @@ from adapters.sources.jetstream import (
     message_time,
     subscribe_url,
 )
+from core.faults import describe_error
 from core.ingest import AccountFilter, SourceStore, previous_health
 from core.locks import LockLost, Locks
 from core.models import Mention, MentionKind, SourceHealth
@@ -380,5 +381,5 @@ def _cursor_us(cursor: str | None) -> int | None:
 def _describe(exc: BaseException) -> str:
     # As in core.ingest: other errors (a database driver's) may quote a URL with a password.
     if isinstance(exc, _NETWORK_ERRORS):
-        return f"{type(exc).__name__}: {exc}"[:200]
+        return describe_error(exc)
     return type(exc).__name__
