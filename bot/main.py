@@ -22,6 +22,7 @@ from core.replies import Problem
 
 logger = logging.getLogger("trending_arxiv")
 METADATA_INTERVAL = 60.0
+ONE_SHOTS = ("top", "paper", "search", "new")  # print one reply and exit
 
 
 def cli(argv: Sequence[str] | None = None) -> None:
@@ -83,14 +84,15 @@ async def dispatch(args: object, settings: Settings) -> int:
         async with open_engine(settings):
             print("The database schema is up to date.")
         return 0
-    async with open_engine(settings) as engine:
+    answers_once = command in ONE_SHOTS or command == "digest"
+    async with open_engine(settings, one_shot=answers_once) as engine:
         if command in ("chat", "run", "ingest", "sources"):
             return await with_sources(engine, args)
         if command == "web":
             return await web(engine)
         if command == "import":
             return await import_file(engine, str(getattr(args, "file", "")))
-        if command in ("top", "paper", "search", "new"):
+        if command in ONE_SHOTS:
             return await one_shot(engine, command, tuple(getattr(args, "args", ())))
         if command == "digest":
             return await preview_digest(engine, str(getattr(args, "preview", "")))

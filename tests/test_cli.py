@@ -85,6 +85,15 @@ def test_top_and_paper_one_shots_after_import(workdir, capsys):
     assert "arXiv could not be reached" in card
 
 
+def test_paper_one_shot_without_arxiv_says_to_try_again_later(workdir, capsys):
+    main(["import", "shares.jsonl"])
+    capsys.readouterr()
+    assert main(["paper", "1706.03762"]) == 0
+    card = capsys.readouterr().out
+    assert "arXiv could not be reached just now; try again later." in card
+    assert "details will follow" not in card
+
+
 def test_bad_arguments_exit_non_zero_with_one_line(workdir, capsys):
     assert main(["paper", "junk"]) == 1
     err = capsys.readouterr().err

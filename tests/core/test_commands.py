@@ -25,9 +25,11 @@ class FakeArxiv:
         self.papers = {p.arxiv_id: p for p in papers}
         self.down = down
         self.asked: list[list[str]] = []
+        self.retried: list[bool] = []  # whether each ask allowed retries
 
-    async def fetch(self, arxiv_ids: Sequence[str]) -> list[Paper]:
+    async def fetch(self, arxiv_ids: Sequence[str], *, retry: bool = True) -> list[Paper]:
         self.asked.append(list(arxiv_ids))
+        self.retried.append(retry)
         if self.down:
             raise SourceUnavailable("connection refused")
         return [self.papers[i] for i in arxiv_ids if i in self.papers]
