@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import socket
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -167,12 +169,16 @@ class JetstreamConsumer:
         self._floor_us = 0  # the stored cursor: a replayed batch must not move it back
         self._status = self._recorded = SourceHealth(source=cursor_key)
         self._health_at: datetime | None = None  # when `_status` was last recorded
+        self._end_when_unreachable = False
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def run(self, stop: asyncio.Event, *, end_when_unreachable: bool = False) -> None:
         """Consume until `stop` is set; every failure is recorded, waited out and retried.
 
-        With `locks`, stand by while another process holds the stream's lock.
+        With `locks`, stand by while another process holds the stream's lock. With
+        `end_when_unreachable` (a one-off listen), a refused or unresolvable connection is
+        recorded and sets `stop` at once instead of being retried: offline, nobody should wait.
         """
+        self._end_when_unreachable = end_when_unreachable
         if self._locks is None:
             await self._serve(stop)
             return
@@ -223,6 +229,9 @@ class JetstreamConsumer:
                     exc_info=not isinstance(exc, _NETWORK_ERRORS),  # a bug needs its traceback
                 )
                 await self._record_failure(exc)
+                if self._end_when_unreachable and _unreachable(exc):
+                    logger.warning("jetstream: cannot be reached; not listening this time")
+                    stop.set()
                 await self._pause(delay, stop)
 
     async def _session(self, stop: asyncio.Event) -> None:
@@ -367,6 +376,13 @@ class JetstreamConsumer:
         finally:
             sleeper.cancel()
             stopper.cancel()
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Whether the connection failed before it began: refused, unresolvable, no route."""
+    if isinstance(exc, ConnectionRefusedError | socket.gaierror):
+        return True
+    return isinstance(exc, OSError) and exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH)
 
 
 def _cursor_us(cursor: str | None) -> int | None:

@@ -279,6 +279,43 @@ async def test_consumer_backs_off_while_the_server_refuses() -> None:
 
 
 @pytest.mark.enable_socket
+async def test_a_one_off_listen_ends_at_once_when_the_stream_is_refused() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    repo, stop, delays = MemoryRepo(), asyncio.Event(), []
+
+    async def fake_sleep(delay: float) -> None:  # a retry would come at once, and for ever
+        delays.append(delay)
+
+    consumer = JetstreamConsumer(
+        f"ws://127.0.0.1:{port}", repo, FixedClock(), repo.lookup, sleep=fake_sleep
+    )
+    await asyncio.wait_for(consumer.run(stop, end_when_unreachable=True), 2)
+
+    assert stop.is_set()
+    assert [h.consecutive_failures for h in repo.records] == [1]
+    assert (repo.records[-1].last_error or "").startswith("ConnectionRefusedError: ")
+
+
+async def test_a_one_off_listen_ends_at_once_when_the_name_does_not_resolve(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_dns(*args: object, **kwargs: object) -> object:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    repo, stop = MemoryRepo(), asyncio.Event()
+    consumer = JetstreamConsumer(
+        "wss://jetstream.example.invalid", repo, FixedClock(), repo.lookup, locks=InProcessLocks()
+    )
+    await asyncio.wait_for(consumer.run(stop, end_when_unreachable=True), 2)
+
+    assert stop.is_set()
+    assert repo.records[-1].last_error == "gaierror: [Errno -2] Name or service not known"
+
+
+@pytest.mark.enable_socket
 async def test_one_of_two_consumers_reads_the_stream_and_the_other_stands_by() -> None:
     repo, server, locks = seeded_repo(), ReplayServer(), InProcessLocks()
     options = JetstreamOptions(batch_size=50, batch_seconds=0.05, rewind_seconds=0)
