@@ -15,6 +15,7 @@ from adapters.console.render import render_reply
 from bot.cli import build_parser
 from bot.settings import Settings, SettingsError
 from bot.wiring import Engine, StartupError, open_engine
+from core.failure_log import FailureLog
 from core.importer import read_mentions
 from core.models import ChatRef
 from core.registry import Request
@@ -188,11 +189,13 @@ async def chat(engine: Engine) -> int:
 
 
 async def _fill_metadata(engine: Engine) -> None:
+    failures = FailureLog(logger, engine.clock)
     while True:
         try:
             await engine.metadata.fill_missing()
-        except Exception:  # the chat must go on whatever arXiv or the store does
-            logger.exception("metadata fill failed")
+            failures.succeeded("metadata fill")
+        except Exception as exc:  # the chat must go on whatever arXiv or the store does
+            failures.failed("metadata fill", exc, f"next try in {METADATA_INTERVAL:g} s")
         await asyncio.sleep(METADATA_INTERVAL)
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import re
 
+from core.ports import SourceUnavailable
+
 LIMIT = 200  # characters of a description; a driver's message can run to pages
+
+# PEP 249 names these for faults of the database's operation rather than of the program: a lost
+# connection, a locked or full database. Every driver (and SQLAlchemy's wrapper) uses the names.
+_DATABASE_FAULTS = frozenset({"OperationalError", "InterfaceError"})
 
 # "(sqlite3.OperationalError) database is locked": how SQLAlchemy names the driver's error.
 _DRIVER_PREFIX = re.compile(r"^\((?P<name>[\w.]+)\)\s*")
@@ -36,3 +42,21 @@ def describe_error(exc: BaseException) -> str:
 def _is_timeout(exc: BaseException) -> bool:
     # httpx's and websockets' timeouts are not TimeoutError subclasses, but say so by name.
     return isinstance(exc, TimeoutError) or "timeout" in type(exc).__name__.lower()
+
+
+def is_expected(exc: BaseException) -> bool:
+    """Whether a failure comes from outside the program: a network, a service or the database.
+
+    Those are logged in one line; anything else is a bug and deserves its traceback. The causes
+    of an exception count too, so a wrapped connection error is still expected.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError | TimeoutError | SourceUnavailable):
+            return True
+        if any(cls.__name__ in _DATABASE_FAULTS for cls in type(current).__mro__):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

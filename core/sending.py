@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from core.delivery import ChatGone, ChatMoved, DeliveryError, DigestSink, RetryLater
 from core.digest import REPEAT_WINDOW, DigestBuilder
+from core.faults import describe_error, is_expected
 from core.models import ChatRef
 from core.outcomes import OutcomeRecorder
 from core.ports import Clock, PaperRepository
@@ -188,8 +189,10 @@ class _Run:
         try:
             sent = (await recent)[chat] | self._sent.get(chat, set())
             digest = await self._builder.build(delivery, sent)
-        except Exception:  # the store failed us, not the platform: put it back, keep the others
-            logger.exception("digest for %s:%s could not be built", chat.platform, chat.chat_id)
+        except (
+            Exception
+        ) as exc:  # the store failed us, not the platform: put it back, keep the others
+            _log_failure(exc, "digest for %s:%s could not be built", chat.platform, chat.chat_id)
             await self._store.retry(
                 delivery.id, now + timedelta(minutes=1), "digest could not be built"
             )
@@ -202,7 +205,7 @@ class _Run:
         except DeliveryError as exc:
             return await self._failed(delivery, exc, now)
         except Exception as exc:  # an unknown failure: retry a few times, then give up loudly
-            logger.exception("digest to %s:%s failed", chat.platform, chat.chat_id)
+            _log_failure(exc, "digest to %s:%s failed", chat.platform, chat.chat_id)
             backoff = RetryLater(60 * 2**delivery.attempts, repr(exc))
             return await self._failed(delivery, backoff, now)
         ids = tuple(p.paper.arxiv_id for p in digest.papers)
@@ -228,3 +231,11 @@ class _Run:
             return "retried"
         self._outcomes.add(Outcome(delivery.id, "failed", now, error=str(exc)[:200]))
         return "failed"
+
+
+def _log_failure(exc: Exception, message: str, *args: object) -> None:
+    """One line for an outage (the database, the network); the traceback for a bug."""
+    if is_expected(exc):
+        logger.warning(message + ": %s; trying again later", *args, describe_error(exc))
+    else:
+        logger.exception(message, *args)
