@@ -20,6 +20,7 @@ from core.importer import read_mentions
 from core.models import ChatRef
 from core.registry import Request
 from core.replies import Problem
+from core.storage.faults import database_fault
 
 logger = logging.getLogger("trending_arxiv")
 METADATA_INTERVAL = 60.0
@@ -214,11 +215,26 @@ async def import_file(engine: Engine, path: str) -> int:
             for problem in problems:
                 print(f"{path}: {problem}", file=sys.stderr)
             skipped += len(problems)
+            try:
+                new += (await engine.repo.add_mentions(mentions)).mentions
+            except Exception as exc:
+                fault = database_fault(exc)
+                if fault is None:
+                    raise
+                print(_import_stopped(fault, parsed), file=sys.stderr)
+                return 1
             parsed += len(mentions)
             papers.update(m.arxiv_id for m in mentions)
-            new += (await engine.repo.add_mentions(mentions)).mentions
     print(_import_summary(new, parsed, len(papers), skipped))
     return 1 if skipped and not parsed else 0
+
+
+def _import_stopped(fault: str, committed: int) -> str:
+    # Each batch is one transaction, and shares already stored are skipped: a rerun resumes.
+    return (
+        f"import stopped: {fault}; {committed:,} shares were committed before it. "
+        "Run the same command again to resume: shares already imported are skipped."
+    )
 
 
 def _import_summary(new: int, parsed: int, papers: int, skipped: int) -> str:

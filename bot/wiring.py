@@ -14,6 +14,7 @@ from adapters.sources.arxiv_api import ArxivApiClient
 from bot.settings import Settings
 from core.clock import SystemClock
 from core.commands import build_commands
+from core.faults import describe_error
 from core.metadata import MetadataService
 from core.ports import Clock
 from core.ranking import RankingConfig
@@ -52,7 +53,7 @@ async def prepare_database(database: AsyncEngine) -> None:
             return
         await upgrade_needed_check(database)
     except (SQLAlchemyError, OSError) as exc:
-        raise StartupError(f"cannot open the database: {exc.__class__.__name__}: {exc}") from None
+        raise StartupError(f"cannot open the database: {describe_error(exc)}") from None
 
 
 async def upgrade_needed_check(database: AsyncEngine) -> None:
