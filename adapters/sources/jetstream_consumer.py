@@ -34,7 +34,7 @@ from adapters.sources.jetstream import (
     message_time,
     subscribe_url,
 )
-from core.faults import describe_error
+from core.faults import describe_error, is_expected
 from core.ingest import AccountFilter, SourceStore, previous_health
 from core.locks import LockLost, Locks
 from core.models import Mention, MentionKind, SourceHealth
@@ -360,8 +360,12 @@ class JetstreamConsumer:
         )
         try:
             await self._save_health()
-        except Exception:  # storage may be what failed; the retry loop must go on regardless
-            logger.warning("jetstream: could not record health", exc_info=True)
+        except Exception as failure:  # storage may be what failed; the retry loop goes on
+            logger.warning(
+                "jetstream: could not record health: %s",
+                describe_error(failure),
+                exc_info=not is_expected(failure),  # a bug needs its traceback
+            )
 
     async def _save_health(self) -> None:
         await self._repo.record_health(self._status)

@@ -316,6 +316,29 @@ async def test_a_one_off_listen_ends_at_once_when_the_name_does_not_resolve(
 
 
 @pytest.mark.enable_socket
+async def test_a_health_record_lost_to_an_unreachable_database_is_one_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class NoDatabase(MemoryRepo):
+        async def record_health(self, health: SourceHealth) -> None:
+            raise ConnectionRefusedError(111, "Connect call failed")
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    repo = NoDatabase()
+    consumer = JetstreamConsumer(f"ws://127.0.0.1:{port}", repo, FixedClock(), repo.lookup)
+    await asyncio.wait_for(consumer.run(asyncio.Event(), end_when_unreachable=True), 2)
+
+    [lost] = [r for r in caplog.records if "could not record health" in r.getMessage()]
+    assert lost.getMessage() == (
+        "jetstream: could not record health:"
+        " ConnectionRefusedError: [Errno 111] Connect call failed"
+    )
+    assert not lost.exc_info
+
+
+@pytest.mark.enable_socket
 async def test_one_of_two_consumers_reads_the_stream_and_the_other_stands_by() -> None:
     repo, server, locks = seeded_repo(), ReplayServer(), InProcessLocks()
     options = JetstreamOptions(batch_size=50, batch_seconds=0.05, rewind_seconds=0)
