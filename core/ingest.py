@@ -192,19 +192,23 @@ async def poll_source(
             batch = account_filter.apply(batch)
         report = await repo.commit_batch(source.name, batch)
     except SourceUnavailable as exc:
-        logger.warning("source %s unavailable: %s", source.name, _error_text(exc))
-        return await _failed(source, repo, clock, previous, exc, exc.retry_after, max_backoff)
+        outcome = await _failed(source, repo, clock, previous, exc, exc.retry_after, max_backoff)
+        why = _error_text(exc)
+        logger.warning("source %s unavailable: %s; %s", source.name, why, _next_try(outcome, clock))
+        return outcome
     except Exception as exc:  # a bug in one source must not stop the others
         outcome = await _failed(source, repo, clock, previous, exc, None, max_backoff)
         if is_expected(exc):  # the database or the network: one line, no traceback
-            wait = (outcome.next_due - clock.now()).total_seconds()
-            logger.warning(
-                "source %s failed: %s; next try in %.0f s", source.name, describe_error(exc), wait
-            )
+            why = describe_error(exc)
+            logger.warning("source %s failed: %s; %s", source.name, why, _next_try(outcome, clock))
         else:
             logger.exception("source %s failed", source.name)
         return outcome
     return await _succeeded(source, repo, clock, previous, batch, report)
+
+
+def _next_try(outcome: PollOutcome, clock: Clock) -> str:
+    return f"next try in {(outcome.next_due - clock.now()).total_seconds():.0f} s"
 
 
 async def _succeeded(

@@ -209,6 +209,15 @@ async def test_a_poll_failing_on_an_unreachable_database_logs_one_line(caplog):
     assert caplog.records[0].exc_info is None
 
 
+async def test_an_unavailable_source_says_when_it_is_tried_again(caplog):
+    repo = InMemorySourceRepository()
+    source = FakeSource("x", [SourceUnavailable("HTTP 503 from example.org", retry_after=600)])
+    await poll_source(source, repo, FixedClock())
+    assert [r.getMessage() for r in caplog.records] == [
+        "source x unavailable: HTTP 503 from example.org; next try in 600 s"
+    ]
+
+
 async def test_a_bug_in_a_poll_keeps_its_traceback(caplog):
     repo = InMemorySourceRepository()
     source = FakeSource("x", [KeyError("cursor")])
