@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from core.ports import SourceUnavailable
@@ -60,3 +61,13 @@ def is_expected(exc: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
+
+
+def log_failure(
+    log: logging.Logger, exc: BaseException, message: str, *args: object, then: str = ""
+) -> None:
+    """Log a failure: one line with its reason and `then` if expected, its traceback if a bug."""
+    if is_expected(exc):
+        log.warning(message + ": %s" + ("; " + then if then else ""), *args, describe_error(exc))
+    else:
+        log.error(message, *args, exc_info=exc)

@@ -7,6 +7,7 @@ import shlex
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
+from core.faults import log_failure
 from core.models import ChatRef
 from core.replies import Problem, Reply
 
@@ -81,8 +82,9 @@ class Registry:
             return Problem(str(exc), usage=command.usage)
         except UnknownPaper as exc:
             return Problem(str(exc))
-        except Exception:
-            logger.exception("command /%s failed", command.name)
+        except Exception as exc:
+            then = "the user was told to try again"
+            log_failure(logger, exc, "command /%s failed", command.name, then=then)
             return Problem(f"Sorry, /{command.name} failed on our side. Please try again later.")
 
 

@@ -18,13 +18,14 @@ from datetime import datetime, timedelta
 
 from core.delivery import ChatGone, ChatMoved, DeliveryError, DigestSink, RetryLater
 from core.digest import REPEAT_WINDOW, DigestBuilder
-from core.faults import describe_error, is_expected
+from core.faults import log_failure
 from core.models import ChatRef
 from core.outcomes import OutcomeRecorder
 from core.ports import Clock, PaperRepository
 from core.subscriptions import Delivery, Outcome, SubscriptionStore
 
 logger = logging.getLogger(__name__)
+LATER = "trying again later"
 
 MAX_ATTEMPTS = 5
 LEASE_SECONDS = 300.0  # a claim older than this belongs to a sender that died
@@ -192,7 +193,7 @@ class _Run:
         except (
             Exception
         ) as exc:  # the store failed us, not the platform: put it back, keep the others
-            _log_failure(exc, "digest for %s:%s could not be built", chat.platform, chat.chat_id)
+            log_failure(logger, exc, "digest for %s could not be built", _name(chat), then=LATER)
             await self._store.retry(
                 delivery.id, now + timedelta(minutes=1), "digest could not be built"
             )
@@ -205,7 +206,7 @@ class _Run:
         except DeliveryError as exc:
             return await self._failed(delivery, exc, now)
         except Exception as exc:  # an unknown failure: retry a few times, then give up loudly
-            _log_failure(exc, "digest to %s:%s failed", chat.platform, chat.chat_id)
+            log_failure(logger, exc, "digest to %s failed", _name(chat), then=LATER)
             backoff = RetryLater(60 * 2**delivery.attempts, repr(exc))
             return await self._failed(delivery, backoff, now)
         ids = tuple(p.paper.arxiv_id for p in digest.papers)
@@ -233,9 +234,5 @@ class _Run:
         return "failed"
 
 
-def _log_failure(exc: Exception, message: str, *args: object) -> None:
-    """One line for an outage (the database, the network); the traceback for a bug."""
-    if is_expected(exc):
-        logger.warning(message + ": %s; trying again later", *args, describe_error(exc))
-    else:
-        logger.exception(message, *args)
+def _name(chat: ChatRef) -> str:
+    return f"{chat.platform}:{chat.chat_id}"

@@ -318,6 +318,27 @@ async def test_a_failing_store_gives_an_apology_not_a_traceback(registry, repo):
     assert "failed on our side" in reply.message
 
 
+async def test_a_store_outage_is_one_log_line_and_a_bug_keeps_its_traceback(registry, repo, caplog):
+    async def unreachable(*_args, **_kwargs):
+        raise ConnectionRefusedError(111, "Connect call failed")
+
+    async def buggy(*_args, **_kwargs):
+        raise KeyError("score")
+
+    repo.top = unreachable
+    assert isinstance(await ask(registry, "/top"), Problem)
+    repo.top = buggy
+    assert isinstance(await ask(registry, "/top"), Problem)
+    outage, bug = [r for r in caplog.records if r.name == "core.registry"]
+    assert outage.getMessage() == (
+        "command /top failed: ConnectionRefusedError: [Errno 111] Connect call failed;"
+        " the user was told to try again"
+    )
+    assert outage.exc_info is None
+    assert bug.getMessage() == "command /top failed"
+    assert bug.exc_info is not None
+
+
 ARG = st.one_of(
     st.text(max_size=30),
     st.sampled_from(
