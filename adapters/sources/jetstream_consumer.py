@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
-import socket
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -383,10 +381,13 @@ class JetstreamConsumer:
 
 
 def _unreachable(exc: BaseException) -> bool:
-    """Whether the connection failed before it began: refused, unresolvable, no route."""
-    if isinstance(exc, ConnectionRefusedError | socket.gaierror):
-        return True
-    return isinstance(exc, OSError) and exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH)
+    """Whether the connection could not be made: refused, unresolvable, no route.
+
+    asyncio reports a host whose every address refused as a bare OSError ("Multiple
+    exceptions: ..."), so any OSError but a timeout counts; a dropped stream is a
+    `ConnectionClosed` instead.
+    """
+    return isinstance(exc, OSError) and not isinstance(exc, TimeoutError)
 
 
 def _cursor_us(cursor: str | None) -> int | None:

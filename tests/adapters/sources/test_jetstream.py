@@ -298,6 +298,29 @@ async def test_a_one_off_listen_ends_at_once_when_the_stream_is_refused() -> Non
     assert (repo.records[-1].last_error or "").startswith("ConnectionRefusedError: ")
 
 
+@pytest.mark.enable_socket
+async def test_a_one_off_listen_ends_at_once_when_every_address_of_the_host_refuses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on, on two loopback addresses
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    def two_addresses(*args: object, **kwargs: object) -> list[tuple[object, ...]]:
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.2", port)),
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", two_addresses)
+    repo, stop = MemoryRepo(), asyncio.Event()
+    consumer = JetstreamConsumer(f"ws://jetstream.example:{port}", repo, FixedClock(), repo.lookup)
+    await asyncio.wait_for(consumer.run(stop, end_when_unreachable=True), 2)
+
+    assert stop.is_set()
+    assert (repo.records[-1].last_error or "").startswith("OSError: Multiple exceptions")
+
+
 async def test_a_one_off_listen_ends_at_once_when_the_name_does_not_resolve(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
