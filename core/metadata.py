@@ -45,8 +45,13 @@ class MetadataService:
         self._clock = clock
         self._timeout = lookup_timeout
         self._failed_at: datetime | None = None
-        self._unreachable = "arXiv could not be reached just now; " + (
-            "details will follow later." if fills_later else "try again later."
+        self._fills_later = fills_later
+
+    def _unreachable(self, stored: Paper | None) -> str:
+        # The fill completes only papers in the store: an unknown id will not follow by itself.
+        follows = self._fills_later and stored is not None
+        return "arXiv could not be reached just now; " + (
+            "details will follow later." if follows else "try again later."
         )
 
     @property
@@ -69,7 +74,7 @@ class MetadataService:
         if self._source is None:
             return stored, "arXiv lookups are off; showing what was shared."
         if self._recently_failed:
-            return stored, self._unreachable
+            return stored, self._unreachable(stored)
         try:
             # Someone is waiting: one try within the timeout; retries are the fill's business.
             async with asyncio.timeout(self._timeout):
@@ -77,7 +82,7 @@ class MetadataService:
         except (SourceUnavailable, TimeoutError) as exc:
             logger.warning("arXiv lookup of %s failed: %s", arxiv_id, describe_error(exc))
             self._failed_at = self._clock.now()
-            return stored, self._unreachable
+            return stored, self._unreachable(stored)
         self._failed_at = None
         if not found:
             await self._repo.mark_unknown([arxiv_id], self._clock.now())

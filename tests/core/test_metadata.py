@@ -75,6 +75,10 @@ async def test_a_failed_lookup_promises_details_only_where_a_fill_follows():
     assert (await one_shot.describe("2401.00001"))[1] == (
         "arXiv could not be reached just now; try again later."
     )
+    # The fill completes stored papers only: an id nobody shared will not follow by itself.
+    assert (await chat.describe("2401.99999"))[1] == (
+        "arXiv could not be reached just now; try again later."
+    )
 
 
 async def test_a_lookup_that_times_out_logs_why(caplog):
