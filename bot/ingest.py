@@ -90,8 +90,10 @@ async def _poll(engine: Engine, sources: Sources, poller: MentionSource) -> Poll
 async def _listen(engine: Engine, sources: Sources) -> PollOutcome:
     assert sources.jetstream is not None
     stop = asyncio.Event()
-    task = asyncio.create_task(sources.jetstream.run(stop))
-    await asyncio.sleep(STREAM_SECONDS)
+    # A stream that cannot be reached sets `stop` itself: offline, the listen ends at once.
+    task = asyncio.create_task(sources.jetstream.run(stop, end_when_unreachable=True))
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), STREAM_SECONDS)
     stop.set()
     with contextlib.suppress(Exception):
         await asyncio.wait_for(task, 10)

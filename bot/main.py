@@ -17,13 +17,16 @@ from adapters.console.render import render_reply
 from bot.cli import build_parser, shell_form
 from bot.settings import Settings, SettingsError
 from bot.wiring import Engine, StartupError, open_engine
+from core.failure_log import FailureLog
 from core.importer import MAX_LINE_BYTES, read_mentions
 from core.models import ChatRef
 from core.registry import Request
 from core.replies import Failure, Problem
+from core.storage.faults import database_fault
 
 logger = logging.getLogger("trending_arxiv")
 METADATA_INTERVAL = 60.0
+ONE_SHOTS = ("top", "paper", "search", "new")  # print one reply and exit
 
 
 INTERRUPTED = 130  # the shell's status for a program ended by Ctrl-C (128 + SIGINT)
@@ -143,14 +146,15 @@ async def dispatch(args: object, settings: Settings) -> int:
         async with open_engine(settings):
             print("The database schema is up to date.")
         return 0
-    async with open_engine(settings) as engine:
+    answers_once = command in ONE_SHOTS or command == "digest"
+    async with open_engine(settings, one_shot=answers_once) as engine:
         if command in ("chat", "run", "ingest", "sources"):
             return await with_sources(engine, args)
         if command == "web":
             return await web(engine)
         if command == "import":
             return await import_file(engine, str(getattr(args, "file", "")))
-        if command in ("top", "paper", "search", "new"):
+        if command in ONE_SHOTS:
             return await one_shot(engine, command, tuple(getattr(args, "args", ())))
         if command == "digest":
             return await preview_digest(engine, str(getattr(args, "preview", "")))
@@ -248,11 +252,13 @@ async def chat(engine: Engine) -> int:
 
 
 async def _fill_metadata(engine: Engine) -> None:
+    failures = FailureLog(logger, engine.clock)
     while True:
         try:
             await engine.metadata.fill_missing()
-        except Exception:  # the chat must go on whatever arXiv or the store does
-            logger.exception("metadata fill failed")
+            failures.succeeded("metadata fill")
+        except Exception as exc:  # the chat must go on whatever arXiv or the store does
+            failures.failed("metadata fill", exc, f"next try in {METADATA_INTERVAL:g} s")
         await asyncio.sleep(METADATA_INTERVAL)
 
 
@@ -272,9 +278,16 @@ async def import_file(engine: Engine, path: str) -> int:
             for problem in problems:
                 print(f"{path}: {problem}", file=sys.stderr)
             skipped += len(problems)
+            try:
+                new += (await engine.repo.add_mentions(mentions)).mentions
+            except Exception as exc:
+                fault = database_fault(exc)
+                if fault is None:
+                    raise
+                print(_import_stopped(fault, parsed), file=sys.stderr)
+                return 1
             parsed += len(mentions)
             papers.update(m.arxiv_id for m in mentions)
-            new += (await engine.repo.add_mentions(mentions)).mentions
     print(_import_summary(new, parsed, len(papers), skipped))
     return 1 if skipped and not parsed else 0
 
@@ -290,6 +303,14 @@ def bounded_lines(stream: TextIO, limit: int = MAX_LINE_BYTES) -> Iterator[str]:
             while (rest := stream.readline(limit)) and not rest.endswith("\n"):
                 pass
         yield line
+
+
+def _import_stopped(fault: str, committed: int) -> str:
+    # Each batch is one transaction, and shares already stored are skipped: a rerun resumes.
+    return (
+        f"import stopped: {fault}; {committed:,} shares were committed before it. "
+        "Run the same command again to resume: shares already imported are skipped."
+    )
 
 
 def _import_summary(new: int, parsed: int, papers: int, skipped: int) -> str:

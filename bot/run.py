@@ -52,7 +52,7 @@ async def run(engine: Engine, sources: Sources, stop: asyncio.Event | None = Non
             logger.warning(
                 "no TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN: running background work only"
             )
-        scheduler = Scheduler(jobs)
+        scheduler = Scheduler(jobs, clock=engine.clock)
         scheduler.start()
         # Closed first on the way out: stop taking work before the adapters go.
         stack.push_async_callback(scheduler.stop)

@@ -14,6 +14,7 @@ from adapters.sources.arxiv_api import ArxivApiClient
 from bot.settings import Settings
 from core.clock import SystemClock
 from core.commands import build_commands
+from core.faults import describe_error
 from core.metadata import MetadataService
 from core.ports import Clock
 from core.ranking import RankingConfig
@@ -52,7 +53,7 @@ async def prepare_database(database: AsyncEngine) -> None:
             return
         await upgrade_needed_check(database)
     except (SQLAlchemyError, OSError) as exc:
-        raise StartupError(f"cannot open the database: {exc.__class__.__name__}: {exc}") from None
+        raise StartupError(f"cannot open the database: {describe_error(exc)}") from None
 
 
 async def upgrade_needed_check(database: AsyncEngine) -> None:
@@ -67,8 +68,14 @@ async def upgrade_needed_check(database: AsyncEngine) -> None:
 
 
 @asynccontextmanager
-async def open_engine(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Engine]:
-    """Open the database and HTTP client, build the engine, and close both afterwards."""
+async def open_engine(
+    settings: Settings, clock: Clock | None = None, *, one_shot: bool = False
+) -> AsyncIterator[Engine]:
+    """Open the database and HTTP client, build the engine, and close both afterwards.
+
+    `one_shot` is for a command that answers and exits: no background fill will follow up on
+    what arXiv could not tell it.
+    """
     clock = clock or SystemClock()
     database = create_engine(settings.database_url)
     try:
@@ -81,7 +88,11 @@ async def open_engine(settings: Settings, clock: Clock | None = None) -> AsyncIt
         async with httpx.AsyncClient(headers=headers, timeout=20.0) as http:
             arxiv = ArxivApiClient(http, settings.arxiv_api_url)
             metadata = MetadataService(
-                repo, arxiv, clock, lookup_timeout=settings.arxiv_lookup_timeout
+                repo,
+                arxiv,
+                clock,
+                lookup_timeout=settings.arxiv_lookup_timeout,
+                fills_later=not one_shot,
             )
             registry = build_commands(repo, metadata, clock, ranking, subscriptions)
             yield Engine(

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
+from core.faults import describe_error, is_expected
 from core.locks import LockLost, Locks
 from core.models import ImportReport, Mention, SourceHealth
 from core.ports import Batch, Clock, MentionSource, SourceUnavailable
@@ -151,8 +152,10 @@ async def previous_health(repo: SourceStore, name: str) -> SourceHealth:
     """The source's stored health record, so counts carry on across polls and restarts."""
     try:
         records = await repo.health()
-    except Exception:  # advisory: without it the failure count merely restarts
-        logger.exception("could not read the health of source %s", name)
+    except Exception as exc:  # advisory: without it the failure count merely restarts
+        if not is_expected(exc):
+            logger.exception("could not read the health of source %s", name)
+        # An outage of the database fails the poll too, which says so in its own line.
         records = []
     return next((r for r in records if r.source == name), SourceHealth(source=name))
 
@@ -189,12 +192,23 @@ async def poll_source(
             batch = account_filter.apply(batch)
         report = await repo.commit_batch(source.name, batch)
     except SourceUnavailable as exc:
-        logger.warning("source %s unavailable: %s", source.name, _error_text(exc))
-        return await _failed(source, repo, clock, previous, exc, exc.retry_after, max_backoff)
+        outcome = await _failed(source, repo, clock, previous, exc, exc.retry_after, max_backoff)
+        why = _error_text(exc)
+        logger.warning("source %s unavailable: %s; %s", source.name, why, _next_try(outcome, clock))
+        return outcome
     except Exception as exc:  # a bug in one source must not stop the others
-        logger.exception("source %s failed", source.name)
-        return await _failed(source, repo, clock, previous, exc, None, max_backoff)
+        outcome = await _failed(source, repo, clock, previous, exc, None, max_backoff)
+        if is_expected(exc):  # the database or the network: one line, no traceback
+            why = describe_error(exc)
+            logger.warning("source %s failed: %s; %s", source.name, why, _next_try(outcome, clock))
+        else:
+            logger.exception("source %s failed", source.name)
+        return outcome
     return await _succeeded(source, repo, clock, previous, batch, report)
+
+
+def _next_try(outcome: PollOutcome, clock: Clock) -> str:
+    return f"next try in {(outcome.next_due - clock.now()).total_seconds():.0f} s"
 
 
 async def _succeeded(
@@ -236,8 +250,9 @@ async def _failed(
 async def _record(repo: SourceStore, health: SourceHealth) -> None:
     try:
         await repo.record_health(health)
-    except Exception:  # the health record is advisory; losing one must not fail the poll
-        logger.exception("could not record the health of source %s", health.source)
+    except Exception as exc:  # the health record is advisory; losing one must not fail the poll
+        if not is_expected(exc):
+            logger.exception("could not record the health of source %s", health.source)
 
 
 class SourceRunner:

@@ -9,6 +9,7 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
+from core.faults import describe_error
 from core.models import Paper
 from core.ports import Clock, MetadataSource, PaperRepository, SourceUnavailable
 
@@ -19,7 +20,16 @@ QUIET = timedelta(minutes=1)  # after a failure, answer at once instead of waiti
 
 
 class MetadataService:
-    """Looks papers up on arXiv and keeps what it learns in the repository."""
+    """Looks papers up on arXiv and keeps what it learns in the repository.
+
+    Args:
+        repo: Where papers are read and kept.
+        source: arXiv; None turns lookups off.
+        clock: The time of failures and of ids arXiv does not know.
+        lookup_timeout: How long `/paper` waits on its one try of arXiv.
+        fills_later: Whether a background fill runs in this process, so a lookup that failed
+            can promise the details; a one-shot command tells the user to try again instead.
+    """
 
     def __init__(
         self,
@@ -28,12 +38,21 @@ class MetadataService:
         clock: Clock,
         *,
         lookup_timeout: float = 8.0,
+        fills_later: bool = True,
     ) -> None:
         self._repo = repo
         self._source = source
         self._clock = clock
         self._timeout = lookup_timeout
         self._failed_at: datetime | None = None
+        self._fills_later = fills_later
+
+    def _unreachable(self, stored: Paper | None) -> str:
+        # The fill completes only papers in the store: an unknown id will not follow by itself.
+        follows = self._fills_later and stored is not None
+        return "arXiv could not be reached just now; " + (
+            "details will follow later." if follows else "try again later."
+        )
 
     @property
     def _recently_failed(self) -> bool:
@@ -54,16 +73,16 @@ class MetadataService:
             return stored, None
         if self._source is None:
             return stored, "arXiv lookups are off; showing what was shared."
-        unreachable = "arXiv could not be reached just now; details will follow later."
         if self._recently_failed:
-            return stored, unreachable
+            return stored, self._unreachable(stored)
         try:
+            # Someone is waiting: one try within the timeout; retries are the fill's business.
             async with asyncio.timeout(self._timeout):
-                found = await self._source.fetch([arxiv_id])
+                found = await self._source.fetch([arxiv_id], retry=False)
         except (SourceUnavailable, TimeoutError) as exc:
-            logger.warning("arXiv lookup of %s failed: %s", arxiv_id, exc or "timed out")
+            logger.warning("arXiv lookup of %s failed: %s", arxiv_id, describe_error(exc))
             self._failed_at = self._clock.now()
-            return stored, unreachable
+            return stored, self._unreachable(stored)
         self._failed_at = None
         if not found:
             await self._repo.mark_unknown([arxiv_id], self._clock.now())
@@ -86,7 +105,7 @@ class MetadataService:
             try:
                 papers = await self._source.fetch(ids)
             except SourceUnavailable as exc:
-                logger.warning("arXiv metadata fill stopped: %s", exc)
+                logger.warning("arXiv metadata fill stopped: %s", describe_error(exc))
                 self._failed_at = self._clock.now()
                 break
             self._failed_at = None

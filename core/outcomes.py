@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 
+from core.faults import log_failure
 from core.subscriptions import Outcome, SubscriptionStore
 
 logger = logging.getLogger(__name__)
@@ -77,9 +78,10 @@ class OutcomeRecorder:
                         await asyncio.wait_for(self._full.wait(), self._delay)
                 self._full.clear()
                 await self.flush()
-        except Exception:
+        except Exception as exc:
             # Kept queued: the next batch or `close` tries again.
-            logger.exception("recording %d digest outcomes failed", len(self._pending))
+            n = len(self._pending)
+            log_failure(logger, exc, "recording %d digest outcomes failed", n, then="kept to retry")
             await asyncio.sleep(RETRY_PAUSE)
         finally:
             self._writer = None

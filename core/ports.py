@@ -41,8 +41,11 @@ class SourceUnavailable(Exception):
 class MetadataSource(Protocol):
     """Looks papers up on arXiv by id."""
 
-    async def fetch(self, arxiv_ids: Sequence[str]) -> list[Paper]:
+    async def fetch(self, arxiv_ids: Sequence[str], *, retry: bool = True) -> list[Paper]:
         """Return the papers arXiv knows among `arxiv_ids`; unknown ids are left out.
+
+        `retry=False` asks once, for someone waiting on the answer; the background fill retries
+        transient failures with backoff.
 
         Raises:
             SourceUnavailable: arXiv could not be asked or answered with an error.

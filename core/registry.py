@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 
 from core.errors import InvalidArguments, UnknownPaper
+from core.faults import log_failure
 from core.grammar import quote, tokenize
 from core.models import ChatRef
 from core.replies import Failure, Problem, Reply
@@ -86,8 +87,9 @@ class Registry:
             return Problem(str(exc), usage=command.usage)
         except UnknownPaper as exc:
             return Problem(str(exc))
-        except Exception:
-            logger.exception("command /%s failed", command.name)
+        except Exception as exc:
+            then = "the user was told to try again"
+            log_failure(logger, exc, "command /%s failed", command.name, then=then)
             return Failure(f"Sorry, /{command.name} failed on our side. Please try again later.")
 
 

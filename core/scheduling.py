@@ -14,6 +14,9 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from core.failure_log import FailureLog
+from core.ports import Clock
+
 logger = logging.getLogger(__name__)
 
 
@@ -28,11 +31,16 @@ class Job:
 
 
 class Scheduler:
-    """Interval jobs in the running loop; jobs coalesce and never overlap themselves."""
+    """Interval jobs in the running loop; jobs coalesce and never overlap themselves.
 
-    def __init__(self, jobs: Sequence[Job]) -> None:
+    A failing job is logged as `FailureLog` does: one line per expected failure, a summary while
+    it repeats, one line when it recovers, and a traceback only for a bug.
+    """
+
+    def __init__(self, jobs: Sequence[Job], *, clock: Clock | None = None) -> None:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._running: set[asyncio.Task[object]] = set()
+        self._failures = FailureLog(logger, clock)
         self.last_run: dict[str, datetime] = {}
         now = datetime.now(UTC)
         for job in jobs:
@@ -76,10 +84,11 @@ class Scheduler:
             try:
                 await job.run()
                 self.last_run[job.id] = datetime.now(UTC)
+                self._failures.succeeded(f"job {job.id}")
             except asyncio.CancelledError:
                 logger.info("job %s cancelled at shutdown", job.id)
-            except Exception:  # one failing job must not stop the others or the scheduler
-                logger.exception("job %s failed", job.id)
+            except Exception as exc:  # one failing job must not stop the others or the scheduler
+                self._failures.failed(f"job {job.id}", exc, f"next try in {job.seconds:g} s")
             finally:
                 if task is not None:
                     self._running.discard(task)

@@ -18,12 +18,14 @@ from datetime import datetime, timedelta
 
 from core.delivery import ChatGone, ChatMoved, DeliveryError, DigestSink, RetryLater
 from core.digest import REPEAT_WINDOW, DigestBuilder
+from core.faults import log_failure
 from core.models import ChatRef
 from core.outcomes import OutcomeRecorder
 from core.ports import Clock, PaperRepository
 from core.subscriptions import Delivery, Outcome, SubscriptionStore
 
 logger = logging.getLogger(__name__)
+LATER = "trying again later"
 
 MAX_ATTEMPTS = 5
 LEASE_SECONDS = 300.0  # a claim older than this belongs to a sender that died
@@ -188,8 +190,10 @@ class _Run:
         try:
             sent = (await recent)[chat] | self._sent.get(chat, set())
             digest = await self._builder.build(delivery, sent)
-        except Exception:  # the store failed us, not the platform: put it back, keep the others
-            logger.exception("digest for %s:%s could not be built", chat.platform, chat.chat_id)
+        except (
+            Exception
+        ) as exc:  # the store failed us, not the platform: put it back, keep the others
+            log_failure(logger, exc, "digest for %s could not be built", _name(chat), then=LATER)
             await self._store.retry(
                 delivery.id, now + timedelta(minutes=1), "digest could not be built"
             )
@@ -202,7 +206,7 @@ class _Run:
         except DeliveryError as exc:
             return await self._failed(delivery, exc, now)
         except Exception as exc:  # an unknown failure: retry a few times, then give up loudly
-            logger.exception("digest to %s:%s failed", chat.platform, chat.chat_id)
+            log_failure(logger, exc, "digest to %s failed", _name(chat), then=LATER)
             backoff = RetryLater(60 * 2**delivery.attempts, repr(exc))
             return await self._failed(delivery, backoff, now)
         ids = tuple(p.paper.arxiv_id for p in digest.papers)
@@ -228,3 +232,7 @@ class _Run:
             return "retried"
         self._outcomes.add(Outcome(delivery.id, "failed", now, error=str(exc)[:200]))
         return "failed"
+
+
+def _name(chat: ChatRef) -> str:
+    return f"{chat.platform}:{chat.chat_id}"

@@ -1,13 +1,20 @@
 """The command line as a user runs it: a real SQLite file, arXiv pointed at a closed port."""
 
+import functools
 import io
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
+import bot.main
 from bot.main import bounded_lines, main
+from core.importer import read_mentions
+from core.storage import database
+from core.storage.repository import SqlPaperRepository
 
 # arXiv is pointed at a closed loopback port; no other host may be reached.
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
@@ -68,6 +75,59 @@ def test_import_twice_changes_nothing(workdir, capsys):
     assert capsys.readouterr().out.startswith("imported 0 mentions of 3 papers (4 already known)")
 
 
+def test_import_on_a_locked_database_says_so_in_one_line_and_a_rerun_resumes(
+    workdir, capsys, monkeypatch
+):
+    assert main(["db", "upgrade"]) == 0
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_SECONDS", 0.2)
+    writer = sqlite3.connect(workdir / "store.sqlite3", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process is writing
+    capsys.readouterr()
+    try:
+        assert main(["import", "shares.jsonl"]) == 1
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines()[-1] == (
+        "import stopped: the database is locked by another process (waited 0.2 s for it);"
+        " 0 shares were committed before it."
+        " Run the same command again to resume: shares already imported are skipped."
+    )
+    assert "Traceback" not in err
+    assert main(["import", "shares.jsonl"]) == 0
+    assert capsys.readouterr().out.startswith("imported 4 mentions of 3 papers")
+
+
+def test_import_on_a_full_disk_reports_what_was_committed_and_a_rerun_resumes(
+    workdir, capsys, monkeypatch
+):
+    monkeypatch.setattr(bot.main, "read_mentions", functools.partial(read_mentions, batch=2))
+    add_mentions = SqlPaperRepository.add_mentions
+    calls = 0
+
+    async def fills_the_disk(self, mentions):
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            full = sqlite3.OperationalError("database or disk is full")
+            raise OperationalError("INSERT INTO mentions ...", (), full)
+        return await add_mentions(self, mentions)
+
+    monkeypatch.setattr(SqlPaperRepository, "add_mentions", fills_the_disk)
+    assert main(["import", "shares.jsonl"]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == (
+        "import stopped: the database or its disk is full; 2 shares were committed before it."
+        " Run the same command again to resume: shares already imported are skipped."
+    )
+    assert "Traceback" not in err
+    monkeypatch.setattr(SqlPaperRepository, "add_mentions", add_mentions)
+    assert main(["import", "shares.jsonl"]) == 0
+    assert capsys.readouterr().out.startswith("imported 2 mentions of 3 papers (2 already known)")
+
+
 def test_import_of_a_missing_file_fails_clearly(workdir, capsys):
     assert main(["import", "nope.jsonl"]) == 1
     assert "cannot read nope.jsonl" in capsys.readouterr().err
@@ -84,6 +144,15 @@ def test_top_and_paper_one_shots_after_import(workdir, capsys):
     card = capsys.readouterr().out
     assert "Rank now: #1" in card
     assert "arXiv could not be reached" in card
+
+
+def test_paper_one_shot_without_arxiv_says_to_try_again_later(workdir, capsys):
+    main(["import", "shares.jsonl"])
+    capsys.readouterr()
+    assert main(["paper", "1706.03762"]) == 0
+    card = capsys.readouterr().out
+    assert "arXiv could not be reached just now; try again later." in card
+    assert "details will follow" not in card
 
 
 def test_bad_arguments_exit_non_zero_with_one_line(workdir, capsys):

@@ -21,6 +21,7 @@ from discord.ext import commands
 from adapters.discord.cog import PapersCog
 from adapters.discord.events import ChatEventCallback
 from adapters.discord.options import Categories
+from core.faults import describe_error
 from core.registry import Registry
 
 logger = logging.getLogger(__name__)
@@ -141,7 +142,11 @@ async def sync_commands(
         try:
             synced = await tree.sync(guild=guild)
         except discord.HTTPException as exc:
-            logger.error("could not sync slash commands to %s: %s", guild or "all servers", exc)
+            logger.error(
+                "could not sync slash commands to %s: %s",
+                guild or "all servers",
+                describe_error(exc),
+            )
             continue
         logger.info("synced %d slash commands to %s", len(synced), guild or "all servers")
 

@@ -19,6 +19,7 @@ from adapters.discord.events import ChatEvent, ChatEventCallback, ChatGone, chan
 from adapters.discord.message import EDIT, RenderedMessage
 from adapters.discord.options import Arguments, Categories, SlashCommands
 from adapters.discord.render import render_reply
+from core.faults import describe_error, log_failure
 from core.registry import Registry, Request, decode_callback
 from core.replies import Problem, Reply
 
@@ -93,8 +94,8 @@ class PapersCog(commands.Cog, name=COG_NAME):
         name, args = decoded
         try:
             await self._click(interaction, mode, name, args)
-        except Exception:
-            logger.exception("button for /%s failed", name)
+        except Exception as exc:
+            log_failure(logger, exc, "button for /%s failed", name, then="the user was told")
             await _tell(interaction, APOLOGY)
 
     async def _click(
@@ -194,8 +195,8 @@ class PapersCog(commands.Cog, name=COG_NAME):
             return self._category_cache[1]
         try:
             names = await self._categories()
-        except Exception:
-            logger.exception("could not list categories for autocomplete")
+        except Exception as exc:
+            log_failure(logger, exc, "could not list categories for autocomplete")
             return []
         self._category_cache = (now, names)
         return names
@@ -218,8 +219,8 @@ class PapersCog(commands.Cog, name=COG_NAME):
             return
         try:
             await self._on_chat_event(event)
-        except Exception:
-            logger.exception("on_chat_event failed for %s", event)
+        except Exception as exc:
+            log_failure(logger, exc, "on_chat_event failed for %s", event)
 
 
 def _request(interaction: discord.Interaction[Any], args: tuple[str, ...]) -> Request:
@@ -264,4 +265,4 @@ async def _tell(interaction: discord.Interaction[Any], text: str) -> None:
                 text, ephemeral=True, allowed_mentions=NO_MENTIONS
             )
     except discord.HTTPException as exc:  # expired interaction, Discord down: nothing more to do
-        logger.warning("could not answer interaction %s: %s", interaction.id, exc)
+        logger.warning("could not answer interaction %s: %s", interaction.id, describe_error(exc))

@@ -12,6 +12,7 @@ from adapters.discord.buttons import build_view
 from adapters.discord.events import ChatEventCallback, ChatGone
 from adapters.discord.render import render_reply
 from core import delivery
+from core.faults import log_failure
 from core.models import ChatRef, Platform
 from core.replies import Reply
 
@@ -114,8 +115,8 @@ class DiscordDigestSink:
         if self._on_chat_event is not None:
             try:
                 await self._on_chat_event(event)
-            except Exception:  # the sender deactivates the chat anyway, from the raised error
-                logger.exception("on_chat_event failed for %s", event)
+            except Exception as exc:  # the sender deactivates the chat anyway, from the error
+                log_failure(logger, exc, "on_chat_event failed for %s", event)
         return delivery.ChatGone(_REASONS.get(event.reason, event.reason))
 
 

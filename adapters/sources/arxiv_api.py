@@ -67,11 +67,12 @@ class ArxivApiClient:
         self._limiter = RateLimiter(min_interval, sleep=sleep, monotonic=monotonic)
         self._lock = asyncio.Lock()
 
-    async def fetch(self, arxiv_ids: Sequence[str]) -> list[Paper]:
+    async def fetch(self, arxiv_ids: Sequence[str], *, retry: bool = True) -> list[Paper]:
         """Return the papers arXiv knows among `arxiv_ids`; unknown ids are left out.
 
         Args:
             arxiv_ids: Version-less canonical ids; duplicates are asked for once.
+            retry: Retry transient failures with backoff; False asks once, for someone waiting.
 
         Returns:
             The papers in the order arXiv listed them, batch after batch.
@@ -85,12 +86,13 @@ class ArxivApiClient:
         unique = list(dict.fromkeys(i for i in arxiv_ids if i))
         papers: list[Paper] = []
         for start in range(0, len(unique), MAX_BATCH):
-            papers.extend(await self._fetch_batch(unique[start : start + MAX_BATCH]))
+            batch = unique[start : start + MAX_BATCH]
+            papers.extend(await self._fetch_batch(batch, self._max_retries if retry else 0))
         return papers
 
-    async def _fetch_batch(self, batch: list[str]) -> list[Paper]:
+    async def _fetch_batch(self, batch: list[str], retries: int) -> list[Paper]:
         params = {"id_list": ",".join(batch), "max_results": str(len(batch))}
-        response = await self._get_with_retries(params)
+        response = await self._get_with_retries(params, retries)
         if response.status_code == httpx.codes.BAD_REQUEST:
             reason = _error_summary(response.content)
             logger.warning("arXiv API rejected a batch of %d ids: %s", len(batch), reason)
@@ -101,7 +103,7 @@ class ArxivApiClient:
         logger.debug("arXiv API described %d of %d ids", len(papers), len(batch))
         return papers
 
-    async def _get_with_retries(self, params: dict[str, str]) -> httpx.Response:
+    async def _get_with_retries(self, params: dict[str, str], retries: int) -> httpx.Response:
         attempt = 0
         while True:
             asked: float | None = None  # the Retry-After delay
@@ -117,7 +119,7 @@ class ArxivApiClient:
                     return response
                 problem = f"HTTP {response.status_code}"
                 asked = retry_after(response)
-            if attempt >= self._max_retries or (asked or 0.0) > _MAX_RETRY_AFTER:
+            if attempt >= retries or (asked or 0.0) > _MAX_RETRY_AFTER:
                 message = f"arXiv API unavailable after {attempt + 1} attempt(s): {problem}"
                 raise SourceUnavailable(message, retry_after=asked) from cause
             delay = asked if asked is not None else self._backoff * 2**attempt

@@ -32,6 +32,7 @@ from adapters.sources.jetstream import (
     message_time,
     subscribe_url,
 )
+from core.faults import describe_error, is_expected
 from core.ingest import AccountFilter, SourceStore, previous_health
 from core.locks import LockLost, Locks
 from core.models import Mention, MentionKind, SourceHealth
@@ -166,12 +167,16 @@ class JetstreamConsumer:
         self._floor_us = 0  # the stored cursor: a replayed batch must not move it back
         self._status = self._recorded = SourceHealth(source=cursor_key)
         self._health_at: datetime | None = None  # when `_status` was last recorded
+        self._end_when_unreachable = False
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def run(self, stop: asyncio.Event, *, end_when_unreachable: bool = False) -> None:
         """Consume until `stop` is set; every failure is recorded, waited out and retried.
 
-        With `locks`, stand by while another process holds the stream's lock.
+        With `locks`, stand by while another process holds the stream's lock. With
+        `end_when_unreachable` (a one-off listen), a refused or unresolvable connection is
+        recorded and sets `stop` at once instead of being retried: offline, nobody should wait.
         """
+        self._end_when_unreachable = end_when_unreachable
         if self._locks is None:
             await self._serve(stop)
             return
@@ -222,6 +227,9 @@ class JetstreamConsumer:
                     exc_info=not isinstance(exc, _NETWORK_ERRORS),  # a bug needs its traceback
                 )
                 await self._record_failure(exc)
+                if self._end_when_unreachable and _unreachable(exc):
+                    logger.warning("jetstream: cannot be reached; not listening this time")
+                    stop.set()
                 await self._pause(delay, stop)
 
     async def _session(self, stop: asyncio.Event) -> None:
@@ -350,8 +358,12 @@ class JetstreamConsumer:
         )
         try:
             await self._save_health()
-        except Exception:  # storage may be what failed; the retry loop must go on regardless
-            logger.warning("jetstream: could not record health", exc_info=True)
+        except Exception as failure:  # storage may be what failed; the retry loop goes on
+            logger.warning(
+                "jetstream: could not record health: %s",
+                describe_error(failure),
+                exc_info=not is_expected(failure),  # a bug needs its traceback
+            )
 
     async def _save_health(self) -> None:
         await self._repo.record_health(self._status)
@@ -368,6 +380,16 @@ class JetstreamConsumer:
             stopper.cancel()
 
 
+def _unreachable(exc: BaseException) -> bool:
+    """Whether the connection could not be made: refused, unresolvable, no route.
+
+    asyncio reports a host whose every address refused as a bare OSError ("Multiple
+    exceptions: ..."), so any OSError but a timeout counts; a dropped stream is a
+    `ConnectionClosed` instead.
+    """
+    return isinstance(exc, OSError) and not isinstance(exc, TimeoutError)
+
+
 def _cursor_us(cursor: str | None) -> int | None:
     if cursor is None:
         return None
@@ -380,5 +402,5 @@ def _cursor_us(cursor: str | None) -> int | None:
 def _describe(exc: BaseException) -> str:
     # As in core.ingest: other errors (a database driver's) may quote a URL with a password.
     if isinstance(exc, _NETWORK_ERRORS):
-        return f"{type(exc).__name__}: {exc}"[:200]
+        return describe_error(exc)
     return type(exc).__name__

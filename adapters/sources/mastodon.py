@@ -37,6 +37,7 @@ from adapters.sources.http import (
     user_agent,
 )
 from core.arxiv_id import ArxivRef
+from core.faults import describe_error
 from core.models import Mention, MentionKind, VoteSnapshot
 from core.ports import Batch, Clock, SourceUnavailable
 
@@ -96,7 +97,7 @@ class MastodonSource:
             try:
                 part = await self._instance(instance, since)
             except SourceUnavailable as exc:
-                logger.warning("mastodon: %s failed: %s", instance, exc)
+                logger.warning("mastodon: %s failed: %s", instance, describe_error(exc))
                 errors.append(exc)
                 continue
             found.mentions += part.mentions

@@ -17,6 +17,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
 from adapters.telegram.events import telegram_chat
+from core.faults import describe_error
 from core.models import ChatRef
 from core.registry import Request
 from core.replies import Problem
@@ -81,7 +82,7 @@ async def is_admin(bot: MemberLookup, chat_id: int | str, user_id: int) -> bool:
     try:
         member = await bot.get_chat_member(chat_id, user_id)
     except TelegramError as exc:
-        logger.warning("getChatMember failed for chat %s: %s", chat_id, exc)
+        logger.warning("getChatMember failed for chat %s: %s", chat_id, describe_error(exc))
         return False
     return member.status in _ADMIN_STATUSES
 
@@ -147,7 +148,7 @@ async def bot_may_post(bot: ChatLookup, chat: ChatFullInfo) -> bool:
     try:
         member = await bot.get_chat_member(chat.id, bot.id)
     except TelegramError as exc:
-        logger.info("getChatMember for the bot failed in chat %s: %s", chat.id, exc)
+        logger.info("getChatMember for the bot failed in chat %s: %s", chat.id, describe_error(exc))
         return False
     if chat.type == ChatType.CHANNEL:
         return isinstance(member, ChatMemberAdministrator) and bool(member.can_post_messages)

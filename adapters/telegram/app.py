@@ -20,6 +20,7 @@ from adapters.telegram.lifecycle import error_handler, lifecycle_handlers
 from adapters.telegram.logs import install_redaction
 from adapters.telegram.markup import shorten
 from adapters.telegram.retry import RetryingRateLimiter
+from core.faults import describe_error
 from core.registry import Registry
 
 logger = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ async def publish_menu(app: TelegramApp) -> None:
     try:
         await app.bot.set_my_commands(app.bot_data[_MENU_KEY])
     except TelegramError as exc:
-        logger.warning("setMyCommands failed: %s", exc)
+        logger.warning("setMyCommands failed: %s", describe_error(exc))
 
 
 async def stop(app: TelegramApp) -> None:

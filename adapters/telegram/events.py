@@ -12,6 +12,7 @@ from typing import Literal
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 
 from core.events import ChatEvent, ChatGone, ChatMoved, OnChatEvent
+from core.faults import log_failure
 from core.models import ChatRef
 
 logger = logging.getLogger(__name__)
@@ -62,8 +63,8 @@ async def report(on_chat_event: OnChatEvent | None, event: ChatEvent) -> None:
         return
     try:
         await on_chat_event(event)
-    except Exception:
-        logger.exception("on_chat_event failed for %s", event)
+    except Exception as exc:
+        log_failure(logger, exc, "on_chat_event failed for %s", event)
 
 
 __all__ = ["ChatEvent", "ChatGone", "ChatMoved", "GoneReason", "OnChatEvent"]

@@ -14,6 +14,7 @@ from adapters.telegram.admin import admin_request
 from adapters.telegram.events import telegram_chat
 from adapters.telegram.outbox import edit_rendered, send_rendered
 from adapters.telegram.render import render_reply
+from core.faults import describe_error
 from core.grammar import split_command
 from core.registry import Command, Registry, Request, decode_callback, read_arguments
 from core.replies import PaperList, Problem, Reply
@@ -150,4 +151,4 @@ async def _answer(query: CallbackQuery, text: str | None) -> None:
     try:
         await query.answer(text)
     except BadRequest as exc:  # "query is too old": the press was long ago; nothing to fix
-        logger.info("could not answer callback query: %s", exc)
+        logger.info("could not answer callback query: %s", describe_error(exc))

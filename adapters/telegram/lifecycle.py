@@ -21,6 +21,7 @@ from adapters.telegram.events import (
     telegram_chat,
 )
 from adapters.telegram.handlers import APOLOGY, Callback
+from core.faults import describe_error
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ async def _apologise(bot: Bot, chat_id: int) -> None:
     try:
         await bot.send_message(chat_id, APOLOGY)
     except TelegramError as exc:
-        logger.warning("could not apologise to chat %s: %s", chat_id, exc)
+        logger.warning("could not apologise to chat %s: %s", chat_id, describe_error(exc))
 
 
 def lifecycle_handlers(

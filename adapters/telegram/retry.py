@@ -13,6 +13,7 @@ from telegram.error import BadRequest, NetworkError
 from telegram.ext import AIORateLimiter
 
 from adapters.telegram.pacing import SteadyPace
+from core.faults import describe_error
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,11 @@ class RetryingRateLimiter(AIORateLimiter):
                 delay = self._backoff * 2**attempt
                 attempt += 1
                 logger.warning(
-                    "Bot API %s failed (%s); retry %d in %.1f s", endpoint, exc, attempt, delay
+                    "Bot API %s failed (%s); retry %d in %.1f s",
+                    endpoint,
+                    describe_error(exc),
+                    attempt,
+                    delay,
                 )
                 await asyncio.sleep(delay)
 

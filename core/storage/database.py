@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.pool import StaticPool
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///trending-arxiv.sqlite3"
+# How long a SQLite write waits for another writer's lock before it fails as "locked".
+BUSY_TIMEOUT_SECONDS = 10.0
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -57,7 +59,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the console read while a poller writes; NORMAL is durable enough with WAL.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
     # LIKE is case-insensitive by default in SQLite, not in PostgreSQL: `cs.lg` is no category.
     cursor.execute("PRAGMA case_sensitive_like=ON")
     # A batch of shares touches thousands of index pages spread over the file: keep them cached

@@ -519,6 +519,21 @@ async def test_fetch_gives_up_on_transport_errors(
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
 
 
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.Response(503), httpx.ConnectError("connection refused")],
+    ids=["503", "refused"],
+)
+async def test_fetch_without_retry_asks_once_and_does_not_wait(
+    fake: FakeTime, make_client: ClientFactory, failure: httpx.Response | Exception
+) -> None:
+    recorder = Recorder(fake, failure, httpx.Response(200, content=atom()))
+    with pytest.raises(SourceUnavailable, match="after 1 attempt"):
+        await make_client(recorder).fetch(["2401.00001"], retry=False)
+    assert len(recorder.requests) == 1
+    assert fake.sleeps == []
+
+
 async def test_fetch_400_raises_with_arxiv_message(
     fake: FakeTime, make_client: ClientFactory
 ) -> None:

@@ -23,9 +23,11 @@ class FakeArxiv:
         self.papers = {p.arxiv_id: p for p in papers}
         self.down = down
         self.asked: list[list[str]] = []
+        self.retried: list[bool] = []  # whether each ask allowed retries
 
-    async def fetch(self, arxiv_ids: Sequence[str]) -> list[Paper]:
+    async def fetch(self, arxiv_ids: Sequence[str], *, retry: bool = True) -> list[Paper]:
         self.asked.append(list(arxiv_ids))
+        self.retried.append(retry)
         if self.down:
             raise SourceUnavailable("connection refused")
         return [self.papers[i] for i in arxiv_ids if i in self.papers]
@@ -319,6 +321,27 @@ async def test_top_takes_at_most_as_many_words_as_search(registry):
     search = await ask(registry, f"/search {many}")
     assert top == Problem("Use at most 8 words.", "/top [n] [day|week|month|all] [category|words]")
     assert search == Problem("Use at most 8 words.", "/search <words>")
+
+
+async def test_a_store_outage_is_one_log_line_and_a_bug_keeps_its_traceback(registry, repo, caplog):
+    async def unreachable(*_args, **_kwargs):
+        raise ConnectionRefusedError(111, "Connect call failed")
+
+    async def buggy(*_args, **_kwargs):
+        raise KeyError("score")
+
+    repo.top = unreachable
+    assert isinstance(await ask(registry, "/top"), Failure)
+    repo.top = buggy
+    assert isinstance(await ask(registry, "/top"), Failure)
+    outage, bug = [r for r in caplog.records if r.name == "core.registry"]
+    assert outage.getMessage() == (
+        "command /top failed: ConnectionRefusedError: [Errno 111] Connect call failed;"
+        " the user was told to try again"
+    )
+    assert outage.exc_info is None
+    assert bug.getMessage() == "command /top failed"
+    assert bug.exc_info is not None
 
 
 async def test_top_reads_a_quoted_phrase_as_one_word(registry, repo):

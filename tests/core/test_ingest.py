@@ -1,10 +1,13 @@
 import asyncio
 import contextlib
+import logging
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from core.ingest import (
     AccountFilter,
@@ -190,6 +193,38 @@ async def test_poll_source_keeps_cursor_when_commit_fails():
     assert not outcome.ok
     assert repo.cursors["x"] == "c0"
     assert repo.records["x"].consecutive_failures == 1
+
+
+async def test_a_poll_failing_on_an_unreachable_database_logs_one_line(caplog):
+    repo = InMemorySourceRepository()
+    outage = OperationalError("SELECT 1", {}, sqlite3.OperationalError("unable to open database"))
+    repo.fail_commit = repo.fail_health = outage
+    caplog.set_level(logging.DEBUG, logger="core.ingest")
+    source = FakeSource("x", [Batch(mentions=(mention("a"),), cursor="c1")])
+    outcome = await poll_source(source, repo, FixedClock())
+    assert not outcome.ok
+    assert [r.getMessage() for r in caplog.records] == [
+        "source x failed: sqlite3.OperationalError: unable to open database; next try in 120 s"
+    ]
+    assert caplog.records[0].exc_info is None
+
+
+async def test_an_unavailable_source_says_when_it_is_tried_again(caplog):
+    repo = InMemorySourceRepository()
+    source = FakeSource("x", [SourceUnavailable("HTTP 503 from example.org", retry_after=600)])
+    await poll_source(source, repo, FixedClock())
+    assert [r.getMessage() for r in caplog.records] == [
+        "source x unavailable: HTTP 503 from example.org; next try in 600 s"
+    ]
+
+
+async def test_a_bug_in_a_poll_keeps_its_traceback(caplog):
+    repo = InMemorySourceRepository()
+    source = FakeSource("x", [KeyError("cursor")])
+    outcome = await poll_source(source, repo, FixedClock())
+    assert not outcome.ok
+    assert [r.getMessage() for r in caplog.records] == ["source x failed"]
+    assert caplog.records[0].exc_info is not None
 
 
 async def test_poll_source_cuts_off_a_hung_poll():

@@ -401,6 +401,29 @@ async def test_an_unexpected_error_is_retried_after_a_backoff(
     assert telegram.chats == [ROOM]
 
 
+async def test_a_network_fault_is_one_log_line_and_a_bug_keeps_its_traceback(
+    queue: InMemorySubscriptionStore,
+    papers: InMemoryPaperRepository,
+    sinks: dict[str, RecordingSink],
+    telegram: RecordingSink,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await queue.subscribe(subscription(ROOM))
+    await queue.subscribe(subscription(LOBBY))
+    await shared_papers(papers, 3, at=MORNING)
+    telegram.fail_once(ROOM, OSError("connection reset by peer"))
+    telegram.fail_once(LOBBY, ValueError("bad markup"))
+
+    await digest_round(queue, papers, sinks)
+
+    lines = {r.getMessage(): r for r in caplog.records if r.name == "core.sending"}
+    outage = lines[
+        "digest to telegram:-1001 failed: OSError: connection reset by peer; trying again later"
+    ]
+    assert outage.exc_info is None
+    assert lines["digest to telegram:-1002 failed"].exc_info is not None
+
+
 async def test_an_error_that_keeps_happening_fails_the_delivery_after_max_attempts(
     queue: InMemorySubscriptionStore,
     papers: InMemoryPaperRepository,

@@ -279,6 +279,89 @@ async def test_consumer_backs_off_while_the_server_refuses() -> None:
 
 
 @pytest.mark.enable_socket
+async def test_a_one_off_listen_ends_at_once_when_the_stream_is_refused() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    repo, stop, delays = MemoryRepo(), asyncio.Event(), []
+
+    async def fake_sleep(delay: float) -> None:  # a retry would come at once, and for ever
+        delays.append(delay)
+
+    consumer = JetstreamConsumer(
+        f"ws://127.0.0.1:{port}", repo, FixedClock(), repo.lookup, sleep=fake_sleep
+    )
+    await asyncio.wait_for(consumer.run(stop, end_when_unreachable=True), 2)
+
+    assert stop.is_set()
+    assert [h.consecutive_failures for h in repo.records] == [1]
+    assert (repo.records[-1].last_error or "").startswith("ConnectionRefusedError: ")
+
+
+@pytest.mark.enable_socket
+async def test_a_one_off_listen_ends_at_once_when_every_address_of_the_host_refuses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on, on two loopback addresses
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    def two_addresses(*args: object, **kwargs: object) -> list[tuple[object, ...]]:
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.2", port)),
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", two_addresses)
+    repo, stop = MemoryRepo(), asyncio.Event()
+    consumer = JetstreamConsumer(f"ws://jetstream.example:{port}", repo, FixedClock(), repo.lookup)
+    await asyncio.wait_for(consumer.run(stop, end_when_unreachable=True), 2)
+
+    assert stop.is_set()
+    assert (repo.records[-1].last_error or "").startswith("OSError: Multiple exceptions")
+
+
+async def test_a_one_off_listen_ends_at_once_when_the_name_does_not_resolve(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_dns(*args: object, **kwargs: object) -> object:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    repo, stop = MemoryRepo(), asyncio.Event()
+    consumer = JetstreamConsumer(
+        "wss://jetstream.example.invalid", repo, FixedClock(), repo.lookup, locks=InProcessLocks()
+    )
+    await asyncio.wait_for(consumer.run(stop, end_when_unreachable=True), 2)
+
+    assert stop.is_set()
+    assert repo.records[-1].last_error == "gaierror: [Errno -2] Name or service not known"
+
+
+@pytest.mark.enable_socket
+async def test_a_health_record_lost_to_an_unreachable_database_is_one_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class NoDatabase(MemoryRepo):
+        async def record_health(self, health: SourceHealth) -> None:
+            raise ConnectionRefusedError(111, "Connect call failed")
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    repo = NoDatabase()
+    consumer = JetstreamConsumer(f"ws://127.0.0.1:{port}", repo, FixedClock(), repo.lookup)
+    await asyncio.wait_for(consumer.run(asyncio.Event(), end_when_unreachable=True), 2)
+
+    [lost] = [r for r in caplog.records if "could not record health" in r.getMessage()]
+    assert lost.getMessage() == (
+        "jetstream: could not record health:"
+        " ConnectionRefusedError: [Errno 111] Connect call failed"
+    )
+    assert not lost.exc_info
+
+
+@pytest.mark.enable_socket
 async def test_one_of_two_consumers_reads_the_stream_and_the_other_stands_by() -> None:
     repo, server, locks = seeded_repo(), ReplayServer(), InProcessLocks()
     options = JetstreamOptions(batch_size=50, batch_seconds=0.05, rewind_seconds=0)

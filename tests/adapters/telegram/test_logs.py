@@ -66,6 +66,8 @@ async def test_failing_request_logs_contain_no_token(caplog: pytest.LogCaptureFi
 
     request = HTTPXRequest(httpx_kwargs={"transport": httpx.MockTransport(unauthorized)})
     caplog.set_level(logging.DEBUG)
+    # `trending-arxiv` quiets httpx when it configures logging; earlier tests may have run it.
+    caplog.set_level(logging.INFO, logger="httpx")
     bot = Bot(TOKEN, base_url="http://bot-api.test/bot", request=request)
     with pytest.raises(InvalidToken) as failure:
         await bot.initialize()
