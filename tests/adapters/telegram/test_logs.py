@@ -65,9 +65,10 @@ async def test_failing_request_logs_contain_no_token(caplog: pytest.LogCaptureFi
         )
 
     request = HTTPXRequest(httpx_kwargs={"transport": httpx.MockTransport(unauthorized)})
-    caplog.set_level(logging.DEBUG)
-    # `trending-arxiv` quiets httpx when it configures logging; earlier tests may have run it.
+    # `trending-arxiv` quiets httpx when it configures logging, and earlier tests may have run it.
+    # (Each call also sets the capturing handler's level, so DEBUG goes last.)
     caplog.set_level(logging.INFO, logger="httpx")
+    caplog.set_level(logging.DEBUG)
     bot = Bot(TOKEN, base_url="http://bot-api.test/bot", request=request)
     with pytest.raises(InvalidToken) as failure:
         await bot.initialize()
