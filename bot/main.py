@@ -143,7 +143,8 @@ async def dispatch(args: object, settings: Settings) -> int:
     """Run the chosen sub-command."""
     command = getattr(args, "command", "")
     if command == "db":
-        async with open_engine(settings):
+        # The release step of every deploy: migrates from any earlier revision.
+        async with open_engine(settings, migrate=True):
             print("The database schema is up to date.")
         return 0
     answers_once = command in ONE_SHOTS or command == "digest"

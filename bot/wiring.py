@@ -19,7 +19,13 @@ from core.metadata import MetadataService
 from core.ports import Clock
 from core.ranking import RankingConfig
 from core.registry import Registry
-from core.storage.database import create_engine, current_revision, session_factory, upgrade
+from core.storage.database import (
+    create_engine,
+    current_revision,
+    revisions,
+    session_factory,
+    upgrade,
+)
 from core.storage.repository import SqlPaperRepository
 from core.storage.subscription_repository import SqlSubscriptionStore
 
@@ -45,41 +51,48 @@ class Engine:
     ranking: RankingConfig
 
 
-async def prepare_database(database: AsyncEngine) -> None:
-    """Migrate SQLite (and an empty PostgreSQL) on first use; refuse an outdated PostgreSQL."""
+async def prepare_database(database: AsyncEngine, *, migrate: bool = False) -> None:
+    """Bring the schema up to date, or refuse a PostgreSQL database that is not.
+
+    `migrate` (the `db upgrade` command, a deploy's release step) migrates from any earlier
+    revision. Without it, SQLite and an empty PostgreSQL are migrated on first use, so a first
+    run just works; an outdated PostgreSQL is refused, since its migration belongs to the
+    release step, not to whichever replica starts first.
+    """
     try:
-        if database.dialect.name == "sqlite" or await current_revision(database) is None:
+        known = revisions()
+        current = await current_revision(database)
+        if current is not None and current not in known:
+            raise StartupError(
+                f"the database schema is at revision {current}, which this version does not "
+                "know: it was migrated by a newer release"
+            )
+        if migrate or database.dialect.name == "sqlite" or current is None:
             await upgrade(database)
-            return
-        await upgrade_needed_check(database)
+        elif current != known[-1]:
+            raise StartupError("the database schema is outdated: run `trending-arxiv db upgrade`")
     except (SQLAlchemyError, OSError) as exc:
         raise StartupError(f"cannot open the database: {describe_error(exc)}") from None
 
 
-async def upgrade_needed_check(database: AsyncEngine) -> None:
-    """Raise when PostgreSQL is behind the code's schema."""
-    from alembic.script import ScriptDirectory
-
-    from core.storage.database import alembic_config
-
-    head = ScriptDirectory.from_config(alembic_config(str(database.url))).get_current_head()
-    if await current_revision(database) != head:
-        raise StartupError("the database schema is outdated: run `trending-arxiv db upgrade`")
-
-
 @asynccontextmanager
 async def open_engine(
-    settings: Settings, clock: Clock | None = None, *, one_shot: bool = False
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    one_shot: bool = False,
+    migrate: bool = False,
 ) -> AsyncIterator[Engine]:
     """Open the database and HTTP client, build the engine, and close both afterwards.
 
     `one_shot` is for a command that answers and exits: no background fill will follow up on
-    what arXiv could not tell it.
+    what arXiv could not tell it. `migrate` migrates the database from any earlier revision
+    (see `prepare_database`).
     """
     clock = clock or SystemClock()
     database = create_engine(settings.database_url)
     try:
-        await prepare_database(database)
+        await prepare_database(database, migrate=migrate)
         ranking = RankingConfig(weights=settings.weights, half_life=settings.half_life)
         factory = session_factory(database)
         repo = SqlPaperRepository(factory, ranking, clock)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
+
+from core.storage.locks import lock_key
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///trending-arxiv.sqlite3"
 # How long a SQLite write waits for another writer's lock before it fails as "locked".
@@ -86,18 +88,52 @@ def alembic_config(url: str) -> Any:
     return config
 
 
-async def upgrade(engine: AsyncEngine) -> None:
-    """Migrate the database to the newest schema (idempotent)."""
+# Every process migrating one PostgreSQL database queues on this advisory lock.
+MIGRATION_LOCK = "migrations"
+_LOCK_MIGRATIONS = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Migrate the database to `revision` (the newest schema by default), keeping its rows.
+
+    Idempotent, and safe when several processes migrate one PostgreSQL database at once: the
+    migration is one transaction (PostgreSQL's DDL is transactional) that first takes an
+    advisory lock, so the others wait, then read the revision the first one committed and find
+    nothing left to do. Without the lock, replicas starting together on an empty database each
+    created the tables, and all but one failed on PostgreSQL's catalog (pg_type) unique index.
+    """
+    await _migrate(engine, "upgrade", revision)
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    """Migrate the database back to `revision`, as the migrations' downgrades can."""
+    await _migrate(engine, "downgrade", revision)
+
+
+async def _migrate(engine: AsyncEngine, direction: str, revision: str) -> None:
     async with engine.begin() as connection:
-        await connection.run_sync(_upgrade_sync)
+        if connection.dialect.name == "postgresql":
+            # Released with the transaction: at commit, or at the drop of a dead process.
+            await connection.execute(_LOCK_MIGRATIONS, {"key": lock_key(MIGRATION_LOCK)})
+        await connection.run_sync(_migrate_sync, direction, revision)
 
 
-def _upgrade_sync(connection: Any) -> None:
+def _migrate_sync(connection: Any, direction: str, revision: str) -> None:
     from alembic import command
 
     config = alembic_config(str(connection.engine.url))
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    # Alembic reads the stored revision here, after the lock is held: what a process that
+    # migrated meanwhile committed is what this one starts from.
+    getattr(command, direction)(config, revision)
+
+
+def revisions() -> list[str]:
+    """Every schema revision, oldest first; the last is the newest (head)."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config(DEFAULT_DATABASE_URL))
+    return [s.revision for s in reversed(list(script.walk_revisions()))]
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
