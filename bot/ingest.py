@@ -13,6 +13,7 @@ from typing import TextIO
 from bot.sources import Sources
 from bot.wiring import Engine
 from core.ingest import PollOutcome, SourceRunner, poll_source
+from core.locks import LockLost
 from core.models import SourceHealth
 from core.ports import MentionSource
 
@@ -41,7 +42,10 @@ class Progress:
         if outcome.report:
             self.mentions += outcome.report.mentions
             self.votes += outcome.report.snapshots
-        what = "ok" if outcome.ok else f"failed ({outcome.error})"
+        if outcome.skipped:
+            what = "skipped: another process is polling it"
+        else:
+            what = "ok" if outcome.ok else f"failed ({outcome.error})"
         if self.is_tty:
             width = 20
             filled = width * self.done // max(self.total, 1)
@@ -78,6 +82,27 @@ async def ingest_once(
 
 
 async def _poll(engine: Engine, sources: Sources, poller: MentionSource) -> PollOutcome:
+    """Poll one source now, under its lock when replicas share the database.
+
+    As the scheduled polls do (core.ingest.SourceRunner): two processes polling one source at
+    once would spend a billed request budget (X) twice. A source whose lock another process
+    holds is skipped.
+    """
+    if sources.locks is None:
+        return await _poll_now(engine, sources, poller)
+    try:
+        async with sources.locks.hold(f"source:{poller.name}") as held:
+            if held:
+                return await _poll_now(engine, sources, poller)
+    except LockLost:
+        return PollOutcome(poller.name, False, engine.clock.now(), error="lost its lock")
+    except Exception as exc:  # the lock's database: polling would fail the same way
+        error = f"could not lock it ({type(exc).__name__})"
+        return PollOutcome(poller.name, False, engine.clock.now(), error=error)
+    return PollOutcome(poller.name, False, engine.clock.now(), skipped=True)
+
+
+async def _poll_now(engine: Engine, sources: Sources, poller: MentionSource) -> PollOutcome:
     return await poll_source(
         poller,
         engine.repo,
@@ -113,7 +138,7 @@ async def first_ingest(engine: Engine, sources: Sources) -> None:
     if not sources.names or not await engine.repo.is_empty():
         return
     print("The store is empty: asking the sources what people share now…", file=sys.stderr)
-    outcomes = await ingest_once(engine, sources)
+    outcomes = [o for o in await ingest_once(engine, sources) if not o.skipped]
     if outcomes and not any(o.ok for o in outcomes):
         print(
             "No network: no source could be reached; carrying on with an empty store.",

@@ -185,7 +185,8 @@ async def with_sources(engine: Engine, args: object) -> int:
             )
             return 2
         if getattr(args, "once", False):
-            outcomes = await ingest_once(engine, sources, names)
+            # A source another process was polling is not a failure of this one.
+            outcomes = [o for o in await ingest_once(engine, sources, names) if not o.skipped]
             return 0 if any(o.ok for o in outcomes) or not outcomes else 1
         from bot.run import stop_on_signals
 

@@ -114,13 +114,17 @@ def load_account_filter(allow_path: str | None, block_path: str | None) -> Accou
 
 @dataclass(frozen=True, slots=True)
 class PollOutcome:
-    """What one poll did and when the source should be polled next."""
+    """What one poll did and when the source should be polled next.
+
+    `skipped`: not polled, because another process held the source's lock.
+    """
 
     source: str
     ok: bool
     next_due: datetime
     report: ImportReport | None = None
     error: str | None = None
+    skipped: bool = False
 
 
 def backoff_delay(
