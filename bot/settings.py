@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from bot.source_settings import SourceSettings, read_source_settings
+from bot.source_settings import SourceSettings, is_web_url, read_source_settings
 from core.models import SOURCES
 from core.storage.database import DEFAULT_DATABASE_URL, DatabaseUrlError, normalize_url
 
@@ -150,7 +150,7 @@ def _telegram_webhook(env: Mapping[str, str], problems: list[str]) -> dict[str, 
     if url is None:
         return {"telegram_webhook_url": None, "telegram_webhook_secret": None}
     # Telegram delivers only to https; the path is where the web process serves the webhook.
-    if not _is_https_url(url):
+    if not is_web_url(url, ("https",)):
         problems.append(f"TELEGRAM_WEBHOOK_URL must be an https:// URL, not {url[:40]!r}")
         url = None
     elif urlsplit(url).path.rstrip("/") == HEALTH_PATH:
@@ -164,15 +164,6 @@ def _telegram_webhook(env: Mapping[str, str], problems: list[str]) -> dict[str, 
         problems.append(f"TELEGRAM_WEBHOOK_SECRET must be {rule}")
         secret = None
     return {"telegram_webhook_url": url, "telegram_webhook_secret": secret}
-
-
-def _is_https_url(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-        _ = parts.port  # raises on a malformed port
-    except ValueError:
-        return False
-    return parts.scheme == "https" and bool(parts.hostname) and not re.search(r"\s", url)
 
 
 def _discord_token(env: Mapping[str, str], problems: list[str]) -> str | None:

@@ -64,7 +64,7 @@ def read_source_settings(env: Mapping[str, str], problems: list[str]) -> SourceS
         problems.append("X_DAILY_REQUEST_BUDGET must be a whole number")
     instances = _list(get("MASTODON_INSTANCES"))
     for instance in instances:
-        if not _is_http_url(instance):
+        if not is_web_url(instance):
             problems.append(f"MASTODON_INSTANCES entry {instance[:40]!r} is not an http(s) URL")
     for path_var in ("ACCOUNT_ALLOWLIST_FILE", "ACCOUNT_BLOCKLIST_FILE"):
         if (path := get(path_var)) and not _readable(path):
@@ -74,7 +74,7 @@ def read_source_settings(env: Mapping[str, str], problems: list[str]) -> SourceS
         urls=urls,
         bluesky_handle=get("BLUESKY_HANDLE"),
         bluesky_app_password=get("BLUESKY_APP_PASSWORD"),
-        mastodon_instances=tuple(i for i in instances if _is_http_url(i)),
+        mastodon_instances=tuple(i for i in instances if is_web_url(i)),
         reddit_client_id=get("REDDIT_CLIENT_ID"),
         reddit_client_secret=get("REDDIT_CLIENT_SECRET"),
         reddit_subreddits=_list(get("REDDIT_SUBREDDITS")) or ("MachineLearning",),
@@ -125,11 +125,11 @@ def _readable(path: str) -> bool:
         return False
 
 
-def _is_http_url(value: str) -> bool:
+def is_web_url(value: str, schemes: tuple[str, ...] = ("http", "https")) -> bool:
+    """Whether `value` is a URL of one of `schemes` with a host, a valid port and no whitespace."""
     try:
         parts = urlsplit(value)
         _ = parts.port  # raises on a malformed port
     except ValueError:
         return False
-    ok_scheme = parts.scheme in ("http", "https")
-    return ok_scheme and bool(parts.hostname) and not re.search(r"\s", value)
+    return parts.scheme in schemes and bool(parts.hostname) and not re.search(r"\s", value)
