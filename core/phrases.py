@@ -25,18 +25,31 @@ def source_name(source: str) -> str:
 
 def counts_phrase(sources: Sequence[SourceCounts]) -> str:
     """`12 shares (X 9, Bluesky 3) · HN 210 pts · HF 40 upvotes`, or `no shares yet`."""
-    sharing = [s for s in sources if s.sharers]
-    total = sum(s.sharers for s in sharing)
+    total = sum(s.sharers for s in sources if s.sharers)
     parts: list[str] = []
     if total:
-        detail = ", ".join(f"{source_name(s.source)} {s.sharers}" for s in sharing)
-        parts.append(f"{total} share{'s' if total != 1 else ''} ({detail})")
-    parts += [
+        parts.append(f"{shares_phrase(total)} ({', '.join(sharer_terms(sources))})")
+    parts += vote_terms(sources)
+    return " · ".join(parts) if parts else "no shares yet"
+
+
+def shares_phrase(total: int) -> str:
+    """`1 share`, `12 shares`."""
+    return f"{total} share{'s' if total != 1 else ''}"
+
+
+def sharer_terms(sources: Sequence[SourceCounts]) -> list[str]:
+    """Sharers per network that has any, e.g. `["X 9", "Bluesky 3"]`."""
+    return [f"{source_name(s.source)} {s.sharers}" for s in sources if s.sharers]
+
+
+def vote_terms(sources: Sequence[SourceCounts]) -> list[str]:
+    """Votes per aggregator that has any, e.g. `["HN 210 pts", "HF 40 upvotes"]`."""
+    return [
         f"{source_name(s.source)} {s.votes} {VOTE_UNITS.get(s.source, 'votes')}"
         for s in sources
         if s.votes
     ]
-    return " · ".join(parts) if parts else "no shares yet"
 
 
 def short_authors(authors: Sequence[str], limit: int = 3) -> str:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 import discord
 
 from adapters.discord.markup import (
+    BLANK,
     authors_full,
     clean,
     counts_line,
@@ -30,6 +32,7 @@ from core.replies import Link, PaperCard, Post, ScorePart
 ABSTRACT_LIMIT = 1000  # shortened on the card; the "Abstract" button shows all of it
 _POST_TEXT_LIMIT = 200
 _LINK_BUTTONS = 4  # one row of five, with room for "Abstract"
+_DAYS = 14
 
 
 def render_card(card: PaperCard) -> RenderedMessage:
@@ -43,18 +46,17 @@ def render_card(card: PaperCard) -> RenderedMessage:
     )
     if paper.authors:
         embed.add_field(
-            name="Authors", value=authors_full(paper.authors, FIELD_VALUE_LIMIT), inline=False
+            name="Authors",
+            value=authors_full(paper.authors, FIELD_VALUE_LIMIT) or BLANK,
+            inline=False,
         )
     if paper.published:
         version = f" (v{paper.version})" if paper.version else ""
         embed.add_field(name="Published", value=f"{paper.published.date().isoformat()}{version}")
     if paper.categories:
-        embed.add_field(name="Categories", value=clean(", ".join(paper.categories), 200))
+        embed.add_field(name="Categories", value=clean(", ".join(paper.categories), 200) or BLANK)
     embed.add_field(name="Shares", value=counts_line(card.sources), inline=False)
-    embed.add_field(
-        name="Last 14 days",
-        value=f"`{card.sparkline}` {sum(card.daily_shares)} shares since {card.first_day:%d %b}",
-    )
+    embed.add_field(name="Last 14 days", value=_days(card))
     embed.add_field(name="Rank", value=f"#{card.rank}" if card.rank else "not ranked")
     embed.add_field(name="Score", value=_score(card.score, card.score_parts), inline=False)
     if card.top_posts:
@@ -79,14 +81,24 @@ def _abs_url(links: Sequence[Link]) -> str | None:
     )
 
 
+def _days(card: PaperCard) -> str:
+    # The field is "Last 14 days": of a longer series, only the newest 14 days are shown.
+    skipped = max(0, len(card.daily_shares) - _DAYS)
+    first_day = card.first_day + timedelta(days=skipped)
+    bars = card.sparkline[skipped:]
+    return f"`{bars}` {sum(card.daily_shares[skipped:])} shares since {first_day:%d %b}"
+
+
 def _score(score: float, parts: Sequence[ScorePart]) -> str:
+    total = f"{score:.1f}"
     terms = [
         f"{clean(source_label(p.source), 30)} {p.points:.1f}"
         + (f" (weight {p.weight:g})" if p.weight != 1 else "")
         for p in parts
     ]
-    detail = join_within(terms, FIELD_VALUE_LIMIT - 40, sep=" + ", more="{n} more")
-    return f"{score:.1f}" + (f" = {detail}" if detail else "")
+    room = FIELD_VALUE_LIMIT - len(total) - len(" = ")
+    detail = join_within(terms, room, sep=" + ", more="{n} more")
+    return total + (f" = {detail}" if detail else "")
 
 
 def _posts(posts: Sequence[Post]) -> str:

@@ -2,27 +2,45 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 from discord.utils import escape_markdown, escape_mentions
 
 from core.models import SourceCounts
-from core.phrases import counts_phrase, source_name
+from core.phrases import counts_phrase, sharer_terms, shares_phrase, source_name, vote_terms
 from core.replies import Link
 
 ELLIPSIS = "…"
 BLANK = "\u200b"  # Discord rejects empty field names and values
+URL_LIMIT = 512  # of a link button, and our cap for every other URL too
+
+# `escape_mentions` leaves channel mentions (`<#id>`) alone, and user and role mentions only
+# when the id has 17 to 20 digits; a zero-width space after the sigil defuses the rest.
+_MENTION_SIGIL = re.compile(r"<(#|@[!&]?)(?=\d)")
+_URL_ESCAPES = str.maketrans({" ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E"})
+_MASS_MENTION = re.compile(r"@(?=everyone|here)")
 
 
 def escape(text: str) -> str:
-    """Escape markdown and neutralise @everyone, @here, user and role mentions.
+    """Escape markdown and neutralise @everyone, @here, user, role and channel mentions.
 
     `escape_markdown` treats a masked link `[..](..)` as one unit matched greedily, so in
     "[a](b) **x** [c](d)" everything between the first `[` and the last `)` would stay
     unescaped; escaping each run between brackets separately avoids that.
     """
     runs = (escape_markdown(run) for run in text.split("["))
-    return escape_mentions("\\[".join(runs))
+    return neutralise_mentions("\\[".join(runs))
+
+
+def neutralise_mentions(text: str) -> str:
+    """Make @everyone, @here and user, role and channel mentions show as typed, pinging nobody.
+
+    Messages carry `AllowedMentions.none()` as well; this keeps the text from looking like a
+    live mention (a channel mention renders as a link even when nobody is pinged).
+    """
+    return _MENTION_SIGIL.sub("<\\1\u200b", escape_mentions(text))
 
 
 def oneline(text: str) -> str:
@@ -66,20 +84,34 @@ def join_within(parts: Iterable[str], limit: int, *, sep: str = "\n", more: str 
 
 
 def safe_url(url: str) -> str | None:
-    """An http(s) URL that cannot close a markdown link early, or None for anything else."""
-    if not url.startswith(("https://", "http://")) or len(url) > 512:
+    """An http(s) URL safe for a link button or a masked link, or None for anything else.
+
+    None for a URL that, made safe, is longer than a link button takes (512), or that holds a
+    line break or another control or invisible character, which Discord rejects or would hide.
+    """
+    if not url.startswith(("https://", "http://")) or any(map(_unprintable, url)):
         return None
-    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace(">", "%3E")
+    # Characters that would end a masked link `[..](..)` early, or start a mention in it.
+    safe = _MASS_MENTION.sub("%40", url.translate(_URL_ESCAPES))
+    return safe if len(safe) <= URL_LIMIT else None
 
 
-def link_line(links: Sequence[Link]) -> str:
-    """Masked links such as `[abs](…) · [pdf](…)`; links that are not http(s) are left out."""
+def _unprintable(char: str) -> bool:
+    # Cc control, Cf format (zero-width, bidi), Co/Cs/Cn, and Zl/Zp line and paragraph breaks.
+    return unicodedata.category(char)[0] == "C" or unicodedata.category(char) in ("Zl", "Zp")
+
+
+def link_line(links: Sequence[Link], limit: int = 1024) -> str:
+    """Masked links such as `[abs](…) · [pdf](…)`, as many as fit in `limit`.
+
+    Links that are not http(s), or not safe (see `safe_url`), are left out.
+    """
     shown = []
     for link in links:
         url = safe_url(link.url)
         if url is not None:
             shown.append(f"[{clean(oneline(link.label), 40)}]({url})")
-    return " · ".join(shown)
+    return join_within(shown, limit, sep=" · ")
 
 
 def source_label(source: str) -> str:
@@ -87,9 +119,24 @@ def source_label(source: str) -> str:
     return source_name(source)
 
 
-def counts_line(sources: Sequence[SourceCounts]) -> str:
-    """Counts per source, e.g. `12 shares (X 9, Bluesky 3) · HN 210 pts`, escaped."""
-    return escape(counts_phrase(sources))
+def counts_line(sources: Sequence[SourceCounts], limit: int = 1024) -> str:
+    """Counts per source, e.g. `12 shares (X 9, Bluesky 3) · HN 210 pts`, escaped.
+
+    A paper shared on many networks does not fit a field: the networks that do not fit in
+    `limit` are then counted as "and N more".
+    """
+    full = escape(counts_phrase(sources))
+    if len(full) <= limit:
+        return full
+    total = sum(s.sharers for s in sources if s.sharers)
+    votes = [clean(term, 60) for term in vote_terms(sources)]
+    parts = []
+    if total:
+        head = f"{shares_phrase(total)} ("
+        room = (limit if not votes else limit // 2) - len(head) - 1
+        terms = (clean(term, 60) for term in sharer_terms(sources))
+        parts.append(f"{head}{join_within(terms, room, sep=', ', more='and {n} more')})")
+    return join_within([*parts, *votes], limit, sep=" · ", more="and {n} more")
 
 
 def authors_short(authors: Sequence[str], limit: int = 100) -> str:

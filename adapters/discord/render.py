@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import assert_never
 
 import discord
-from discord.utils import escape_mentions
 
 from adapters.discord.card import render_card
 from adapters.discord.markup import (
@@ -15,6 +14,7 @@ from adapters.discord.markup import (
     counts_line,
     escape,
     link_line,
+    neutralise_mentions,
     oneline,
 )
 from adapters.discord.message import (
@@ -37,6 +37,9 @@ from core.replies import Failure, Help, PaperCard, PaperList, Problem, RankedPap
 
 _FIELD_MAX = FIELD_NAME_LIMIT + FIELD_VALUE_LIMIT
 _MIN_PAPER_BUDGET = 120
+_MIN_TITLE = 24
+_MIN_VALUE = 60
+_COUNTS_LIMIT = 300  # a list shows the main networks; the card has room for all of them
 
 
 def render_reply(reply: Reply) -> list[RenderedMessage]:
@@ -49,9 +52,10 @@ def render_reply(reply: Reply) -> list[RenderedMessage]:
             return [RenderedMessage(content=c) for c in split_content(map(escape, lines))]
         case Problem(message=message, usage=usage):
             text = escape(message) + (f"\nUsage: `{code_span(usage)}`" if usage else "")
-            return [RenderedMessage(content=text[:CONTENT_LIMIT], ephemeral=True)]
+            return [RenderedMessage(content=text[:CONTENT_LIMIT] or BLANK, ephemeral=True)]
         case Failure(message=message):
-            return [RenderedMessage(content=escape(message)[:CONTENT_LIMIT], ephemeral=True)]
+            text = escape(message)[:CONTENT_LIMIT] or BLANK
+            return [RenderedMessage(content=text, ephemeral=True)]
         case Help():
             return _render_help(reply)
         case PaperList():
@@ -66,14 +70,17 @@ def paper_field(rp: RankedPaper, budget: int = _FIELD_MAX) -> tuple[str, str]:
     """One paper as a field: `rank. title`, then authors, counts per source and links.
 
     `budget` bounds name plus value so that a page of papers fits one message: the authors
-    line is dropped first, then the title is cut.
+    line is dropped first, then links that do not fit, then the title is cut.
     """
-    lines = [authors_short(rp.paper.authors), counts_line(rp.sources), link_line(rp.links)]
-    lines = [line for line in lines if line]
-    if len("\n".join(lines)) > budget // 2 and len(lines) > 1:
-        lines = lines[1:]
-    value = "\n".join(lines)[:FIELD_VALUE_LIMIT] or BLANK
     prefix = f"{rp.rank}. "
+    room = min(FIELD_VALUE_LIMIT, max(budget - len(prefix) - _MIN_TITLE, _MIN_VALUE))
+    counts = counts_line(rp.sources, min(room, _COUNTS_LIMIT))
+    authors = authors_short(rp.paper.authors, min(100, room))
+    lines = [authors, counts, link_line(rp.links, room - len(counts) - 1)]
+    lines = [line for line in lines if line]
+    if len(lines) > 1 and len("\n".join(lines)) > min(budget // 2, room):
+        lines = lines[1:]
+    value = "\n".join(lines) or BLANK
     room = max(24, min(FIELD_NAME_LIMIT, budget - len(value))) - len(prefix)
     title = oneline(rp.paper.title or "") or f"arXiv:{rp.paper.arxiv_id}"
     return prefix + clean(title, room), value
@@ -84,7 +91,7 @@ def code_span(text: str) -> str:
 
     Markdown is shown as typed inside a code span, so only mentions need escaping.
     """
-    return escape_mentions(oneline(text).replace("`", "'"))[:150]
+    return neutralise_mentions(oneline(text).replace("`", "'")[:150])
 
 
 def _render_list(reply: PaperList) -> list[RenderedMessage]:
