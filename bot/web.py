@@ -23,7 +23,6 @@ from adapters.telegram.app import stop as stop_application
 from adapters.telegram.logs import install_redaction
 from adapters.telegram.webhook import (
     DEFAULT_BACKOFF,
-    Backoff,
     OnState,
     add_webhook_route,
     register_webhook,
@@ -34,6 +33,7 @@ from bot.digests import chat_event_handler
 from bot.health import health_report
 from bot.settings import HEALTH_PATH
 from bot.wiring import Engine, StartupError
+from core.backoff import Backoff
 from core.scheduling import Scheduler
 
 logger = logging.getLogger(__name__)

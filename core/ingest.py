@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+import random
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
+from core.backoff import Backoff, longest
 from core.faults import describe_error, is_expected
 from core.locks import LockLost, Locks
 from core.models import ImportReport, Mention, SourceHealth
@@ -132,13 +134,17 @@ def backoff_delay(
     failures: int,
     retry_after: float | None = None,
     cap: float = MAX_BACKOFF,
+    jitter: Callable[[], float] = random.random,
 ) -> float:
-    """Seconds to wait after `failures` failures in a row: doubling, capped, >= Retry-After."""
-    delay = (
-        poll_interval
-        if failures <= 0
-        else min(poll_interval * 2.0**failures, max(cap, poll_interval))
-    )
+    """Seconds to wait after `failures` failures in a row.
+
+    At least the poll interval, at most the interval doubled once per failure and capped (full
+    jitter in between, see core/backoff.py), and never shorter than the source's Retry-After.
+    """
+    delay = poll_interval
+    if failures > 0:
+        backoff = Backoff(first=poll_interval, cap=max(cap, poll_interval), jitter=jitter)
+        delay = max(poll_interval, backoff.delay(failures))
     if retry_after is not None:
         delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
     return delay
@@ -182,6 +188,7 @@ async def poll_source(
     *,
     poll_timeout: float | None = None,
     max_backoff: float = MAX_BACKOFF,
+    jitter: Callable[[], float] = random.random,
 ) -> PollOutcome:
     """Poll one source, commit its rows with its cursor and record its health.
 
@@ -196,12 +203,13 @@ async def poll_source(
             batch = account_filter.apply(batch)
         report = await repo.commit_batch(source.name, batch)
     except SourceUnavailable as exc:
-        outcome = await _failed(source, repo, clock, previous, exc, exc.retry_after, max_backoff)
+        asked = exc.retry_after
+        outcome = await _failed(source, repo, clock, previous, exc, asked, max_backoff, jitter)
         why = _error_text(exc)
         logger.warning("source %s unavailable: %s; %s", source.name, why, _next_try(outcome, clock))
         return outcome
     except Exception as exc:  # a bug in one source must not stop the others
-        outcome = await _failed(source, repo, clock, previous, exc, None, max_backoff)
+        outcome = await _failed(source, repo, clock, previous, exc, None, max_backoff, jitter)
         if is_expected(exc):  # the database or the network: one line, no traceback
             why = describe_error(exc)
             logger.warning("source %s failed: %s; %s", source.name, why, _next_try(outcome, clock))
@@ -240,6 +248,7 @@ async def _failed(
     exc: BaseException,
     retry_after: float | None,
     max_backoff: float,
+    jitter: Callable[[], float],
 ) -> PollOutcome:
     now = clock.now()
     failures = previous.consecutive_failures + 1
@@ -247,7 +256,7 @@ async def _failed(
     await _record(
         repo, replace(previous, last_error=text, last_error_at=now, consecutive_failures=failures)
     )
-    delay = backoff_delay(source.poll_interval, failures, retry_after, max_backoff)
+    delay = backoff_delay(source.poll_interval, failures, retry_after, max_backoff, jitter)
     return PollOutcome(source.name, ok=False, next_due=now + timedelta(seconds=delay), error=text)
 
 
@@ -283,6 +292,7 @@ class SourceRunner:
         poll_timeout: float = 300.0,
         max_backoff: float = MAX_BACKOFF,
         locks: Locks | None = None,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         self._sources = _by_name(sources)
         self._repo = repo
@@ -291,6 +301,7 @@ class SourceRunner:
         self._poll_timeout = poll_timeout
         self._max_backoff = max_backoff
         self._locks = locks
+        self._jitter = jitter
         self._due: dict[str, datetime] = {}
         self._running: set[str] = set()
 
@@ -349,18 +360,24 @@ class SourceRunner:
             self._filter,
             poll_timeout=self._poll_timeout,
             max_backoff=self._max_backoff,
+            jitter=self._jitter,
         )
         self._due[source.name] = outcome.next_due
         return outcome
 
 
 def _stored_due(health: SourceHealth, poll_interval: float, max_backoff: float) -> datetime | None:
-    """When the last poll recorded in `health`, by whichever process, makes the source due."""
+    """When the last poll recorded in `health`, by whichever process, makes the source due.
+
+    The other process drew its own jitter; waiting out the longest it could have drawn keeps
+    the replicas from polling a failing source sooner than any one of them would.
+    """
     last = max((t for t in (health.last_success, health.last_error_at) if t), default=None)
     if last is None:
         return None
     failures = health.consecutive_failures if last == health.last_error_at else 0
-    return last + timedelta(seconds=backoff_delay(poll_interval, failures, cap=max_backoff))
+    delay = backoff_delay(poll_interval, failures, cap=max_backoff, jitter=longest)
+    return last + timedelta(seconds=delay)
 
 
 def _by_name(sources: Iterable[MentionSource]) -> dict[str, MentionSource]:

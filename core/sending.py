@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.backoff import Backoff
 from core.delivery import ChatGone, ChatMoved, DeliveryError, DigestSink, RetryLater
 from core.digest import REPEAT_WINDOW, DigestBuilder
 from core.faults import log_failure
@@ -29,6 +30,8 @@ LATER = "trying again later"
 
 MAX_ATTEMPTS = 5
 LEASE_SECONDS = 300.0  # a claim older than this belongs to a sender that died
+# After an unknown failure: up to 2, 4, 8, 16 minutes, so MAX_ATTEMPTS spans about half an hour.
+RETRY_BACKOFF = Backoff(first=60.0, cap=3600.0)
 
 Recent = asyncio.Future[dict[ChatRef, set[str]]]
 
@@ -53,6 +56,7 @@ async def send_pending_deliveries(
     concurrency: int = 32,
     builder: DigestBuilder | None = None,
     lease_seconds: float = LEASE_SECONDS,
+    backoff: Backoff = RETRY_BACKOFF,
 ) -> SendReport:
     """Claim up to `batch` due deliveries once, send each, record each outcome after the answer.
 
@@ -64,7 +68,7 @@ async def send_pending_deliveries(
             finish and are recorded first.
     """
     builder = builder or DigestBuilder(papers, now)
-    run = _Run(store, builder, sinks, lambda: now, lease_seconds, batch, concurrency)
+    run = _Run(store, builder, sinks, lambda: now, lease_seconds, batch, concurrency, backoff)
     return await run.send(keep_claiming=False)
 
 
@@ -77,6 +81,7 @@ async def send_due_deliveries(
     batch: int = 200,
     concurrency: int = 32,
     lease_seconds: float = LEASE_SECONDS,
+    backoff: Backoff = RETRY_BACKOFF,
 ) -> SendReport:
     """Send every due delivery, claiming more as sends finish, until a claim finds none.
 
@@ -84,7 +89,7 @@ async def send_due_deliveries(
     `send_pending_deliveries` does, and claims nothing more after the first error.
     """
     builder = DigestBuilder(papers, clock.now())
-    run = _Run(store, builder, sinks, clock.now, lease_seconds, batch, concurrency)
+    run = _Run(store, builder, sinks, clock.now, lease_seconds, batch, concurrency, backoff)
     return await run.send(keep_claiming=True)
 
 
@@ -100,6 +105,7 @@ class _Run:
         lease_seconds: float,
         batch: int,
         concurrency: int,
+        backoff: Backoff,
     ) -> None:
         self._store = store
         self._builder = builder
@@ -108,6 +114,7 @@ class _Run:
         self._lease = lease_seconds
         self._batch = batch
         self._concurrency = max(concurrency, 1)
+        self._backoff = backoff
         self._keep_claiming = False
         self._low_water = 0  # claim again when this few claimed deliveries are left
         self._outcomes = OutcomeRecorder(store)
@@ -207,8 +214,8 @@ class _Run:
             return await self._failed(delivery, exc, now)
         except Exception as exc:  # an unknown failure: retry a few times, then give up loudly
             log_failure(logger, exc, "digest to %s failed", _name(chat), then=LATER)
-            backoff = RetryLater(60 * 2**delivery.attempts, repr(exc))
-            return await self._failed(delivery, backoff, now)
+            later = RetryLater(self._backoff.delay(delivery.attempts), repr(exc))
+            return await self._failed(delivery, later, now)
         ids = tuple(p.paper.arxiv_id for p in digest.papers)
         self._sent.setdefault(chat, set()).update(ids)
         sent_at = self._clock()

@@ -19,6 +19,7 @@ import feedparser
 import httpx
 
 from adapters.sources.http import RateLimiter, read_capped, retry_after
+from core.backoff import Backoff
 from core.models import Paper
 from core.ports import SourceUnavailable
 
@@ -36,6 +37,9 @@ _MAX_RETRY_AFTER: Final = 60.0
 # Error entries come as https://arxiv.org/api/errors#... (2026) or http://arxiv.org/api/errors...
 _ERROR_ID_MARK: Final = "arxiv.org/api/errors"
 _ENTRY_ID = re.compile(r"^https?://(?:www\.)?arxiv\.org/abs/(?P<id>.+?)(?:v(?P<version>\d+))?$")
+
+# Up to 2, 4, 8 s between the attempts of one request (full jitter, core/backoff.py).
+RETRY_BACKOFF = Backoff(first=2.0, cap=60.0)
 
 
 _DECODED_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
@@ -55,7 +59,7 @@ class ArxivApiClient:
         *,
         min_interval: float = 3.0,
         max_retries: int = 3,
-        backoff: float = 2.0,
+        backoff: Backoff = RETRY_BACKOFF,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -122,7 +126,7 @@ class ArxivApiClient:
             if attempt >= retries or (asked or 0.0) > _MAX_RETRY_AFTER:
                 message = f"arXiv API unavailable after {attempt + 1} attempt(s): {problem}"
                 raise SourceUnavailable(message, retry_after=asked) from cause
-            delay = asked if asked is not None else self._backoff * 2**attempt
+            delay = asked if asked is not None else self._backoff.delay(attempt)
             logger.warning("arXiv API %s; retrying in %.1f s", problem, delay)
             await self._sleep(delay)
             attempt += 1

@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -32,6 +33,7 @@ from adapters.sources.jetstream import (
     message_time,
     subscribe_url,
 )
+from core.backoff import Backoff
 from core.faults import describe_error, is_expected
 from core.ingest import AccountFilter, SourceStore, previous_health
 from core.locks import LockLost, Locks
@@ -55,6 +57,7 @@ class JetstreamOptions:
     rewind_seconds: float = 5.0  # Jetstream's docs advise resuming a few seconds early
     backoff_initial: float = 1.0
     backoff_max: float = 300.0
+    backoff_jitter: Callable[[], float] = field(default=random.random, compare=False)
     cache_size: int = 50_000  # sharing posts remembered, and as many non-sharing subjects
     health_interval: float = 60.0  # seconds between health records while all is well
     open_timeout: float = 10.0
@@ -216,10 +219,11 @@ class JetstreamConsumer:
             except Exception as exc:  # network, protocol and storage faults alike: retry
                 failures = self._status.consecutive_failures + 1
                 self._status = replace(self._status, consecutive_failures=failures)
-                delay = min(
-                    self._options.backoff_max,
-                    self._options.backoff_initial * 2 ** (failures - 1),
+                options = self._options
+                backoff = Backoff(
+                    options.backoff_initial, options.backoff_max, options.backoff_jitter
                 )
+                delay = backoff.delay(failures - 1)
                 logger.warning(
                     "jetstream: %s; reconnecting in %.1f s",
                     _describe(exc),

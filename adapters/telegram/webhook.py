@@ -13,8 +13,7 @@ import contextlib
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -22,6 +21,7 @@ from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 
 from adapters.telegram.app import ALLOWED_UPDATES, TelegramApp
+from core.backoff import Backoff
 
 logger = logging.getLogger(__name__)
 
@@ -30,22 +30,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 OnState = Callable[[str], None]
 
 
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Waits between attempts: `first` seconds, doubling up to `cap`."""
-
-    first: float = 1.0
-    cap: float = 60.0
-
-    def delays(self) -> Iterator[float]:
-        """Yield the wait before each retry, forever."""
-        delay = self.first
-        while True:
-            yield delay
-            delay = min(self.cap, delay * 2)
-
-
-DEFAULT_BACKOFF = Backoff()
+DEFAULT_BACKOFF = Backoff(first=1.0, cap=60.0)
 
 
 def webhook_path(url: str) -> str:

@@ -12,6 +12,7 @@ import pytest
 
 from adapters.sources.arxiv_api import DEFAULT_ARXIV_API_URL, ArxivApiClient, parse_feed
 from adapters.sources.http import MAX_BODY
+from core.backoff import Backoff, longest
 from core.models import Paper
 from core.ports import SourceUnavailable
 
@@ -99,7 +100,7 @@ async def make_client(fake: FakeTime) -> AsyncIterator[ClientFactory]:
             http,
             min_interval=min_interval,
             max_retries=max_retries,
-            backoff=backoff,
+            backoff=Backoff(backoff, 60.0, longest),
             sleep=fake.sleep,
             monotonic=fake.monotonic,
         )

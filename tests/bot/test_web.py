@@ -20,10 +20,11 @@ import httpx
 import pytest
 from aiohttp import web
 
-from adapters.telegram.webhook import SECRET_HEADER, Backoff
+from adapters.telegram.webhook import SECRET_HEADER
 from bot.settings import Settings, SettingsError
 from bot.web import build_web_app, serve_web, web_server
 from bot.wiring import Engine, StartupError, open_engine
+from core.backoff import Backoff
 from core.models import SourceHealth
 from core.scheduling import Scheduler
 from core.storage.database import create_engine, session_factory

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from core.backoff import longest
 from core.ingest import (
     AccountFilter,
     SourceRunner,
@@ -142,7 +143,7 @@ async def test_poll_source_keeps_cursor_and_records_source_unavailable():
     repo.cursors["hn"] = "c0"
     source = FakeSource("hn", [SourceUnavailable("HTTP 503 from hn.algolia.com")])
 
-    outcome = await poll_source(source, repo, FixedClock())
+    outcome = await poll_source(source, repo, FixedClock(), jitter=longest)
 
     assert not outcome.ok
     assert outcome.error == "HTTP 503 from hn.algolia.com"
@@ -161,7 +162,7 @@ async def test_poll_source_backs_off_exponentially_and_recovers():
     source = FakeSource("hn", [SourceUnavailable("down")] * 3 + [Batch(cursor="c1")])
     delays = []
     for _ in range(4):
-        outcome = await poll_source(source, repo, clock)
+        outcome = await poll_source(source, repo, clock, jitter=longest)
         delays.append((outcome.next_due - clock.now()).total_seconds())
     assert delays == [120, 240, 480, 60]
     assert repo.records["hn"].consecutive_failures == 0
@@ -201,7 +202,7 @@ async def test_a_poll_failing_on_an_unreachable_database_logs_one_line(caplog):
     repo.fail_commit = repo.fail_health = outage
     caplog.set_level(logging.DEBUG, logger="core.ingest")
     source = FakeSource("x", [Batch(mentions=(mention("a"),), cursor="c1")])
-    outcome = await poll_source(source, repo, FixedClock())
+    outcome = await poll_source(source, repo, FixedClock(), jitter=longest)
     assert not outcome.ok
     assert [r.getMessage() for r in caplog.records] == [
         "source x failed: sqlite3.OperationalError: unable to open database; next try in 120 s"
@@ -300,7 +301,17 @@ def test_load_account_filter_fails_on_a_missing_file(tmp_path):
     ],
 )
 def test_backoff_delay_doubles_caps_and_honours_retry_after(failures, retry_after, expected):
-    assert backoff_delay(60, failures, retry_after, cap=3600) == expected
+    assert backoff_delay(60, failures, retry_after, cap=3600, jitter=longest) == expected
+
+
+@pytest.mark.parametrize(
+    ("failures", "jitter", "expected"),
+    [(2, 0.5, 120), (2, 0.1, 60), (3, 0.75, 360), (20, 0.5, 1800)],
+)
+def test_backoff_delay_is_a_random_part_of_the_ceiling_but_at_least_the_interval(
+    failures, jitter, expected
+):
+    assert backoff_delay(60, failures, cap=3600, jitter=lambda: jitter) == expected
 
 
 async def test_source_runner_isolates_a_failing_and_a_hung_source():

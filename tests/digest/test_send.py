@@ -10,10 +10,12 @@ import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 
 from core import outcomes
+from core.backoff import Backoff, longest
 from core.delivery import ChatGone, ChatMoved, RetryLater
 from core.digest import dispatch_due_digests
 from core.models import ChatRef, SourceHealth
@@ -85,7 +87,7 @@ async def digest_round(
     papers: PaperRepository,
     sinks: dict[str, RecordingSink],
     now: datetime = MORNING,
-    **options: int,
+    **options: Any,
 ) -> SendReport:
     """What the scheduler does each minute: enqueue what is due, then send it."""
     await dispatch_due_digests(store, now)
@@ -391,7 +393,7 @@ async def test_an_unexpected_error_is_retried_after_a_backoff(
     await shared_papers(papers, 3, at=MORNING)
     telegram.fail_once(ROOM, OSError("connection reset by peer"))
 
-    first = await digest_round(queue, papers, sinks)
+    first = await digest_round(queue, papers, sinks, backoff=Backoff(60, 3600, longest))
     waiting = await last(queue)
     early = await send_pending_deliveries(queue, papers, sinks, MORNING + timedelta(seconds=119))
     after = await send_pending_deliveries(queue, papers, sinks, MORNING + timedelta(seconds=120))
@@ -422,6 +424,29 @@ async def test_a_network_fault_is_one_log_line_and_a_bug_keeps_its_traceback(
     ]
     assert outage.exc_info is None
     assert lines["digest to telegram:-1002 failed"].exc_info is not None
+
+
+@pytest.mark.parametrize(("jitter", "wait"), [(0.5, 60), (0.125, 15)])
+async def test_an_unexpected_error_waits_a_random_part_of_the_backoff(
+    queue: InMemorySubscriptionStore,
+    papers: InMemoryPaperRepository,
+    sinks: dict[str, RecordingSink],
+    telegram: RecordingSink,
+    jitter: float,
+    wait: int,
+) -> None:
+    # Full jitter: digests that failed together (a platform outage) are not retried together.
+    await queue.subscribe(subscription(ROOM))
+    await shared_papers(papers, 3, at=MORNING)
+    telegram.fail_once(ROOM, OSError("connection reset by peer"))
+
+    await digest_round(queue, papers, sinks, backoff=Backoff(60, 3600, lambda: jitter))
+    early = await send_pending_deliveries(
+        queue, papers, sinks, MORNING + timedelta(seconds=wait - 1)
+    )
+    after = await send_pending_deliveries(queue, papers, sinks, MORNING + timedelta(seconds=wait))
+
+    assert (early, after) == (SendReport(), SendReport(sent=1))
 
 
 async def test_an_error_that_keeps_happening_fails_the_delivery_after_max_attempts(

@@ -28,6 +28,7 @@ from adapters.sources.jetstream import (
 )
 from adapters.sources.jetstream_consumer import JetstreamConsumer, JetstreamOptions
 from core.arxiv_id import ArxivRef
+from core.backoff import longest
 from core.ingest import AccountFilter
 from core.locks import InProcessLocks
 from core.models import ImportReport, Mention, SourceHealth
@@ -200,7 +201,9 @@ async def run_until_caught_up(
 @pytest.mark.enable_socket
 async def test_consumer_resumes_after_a_drop_without_losing_or_doubling() -> None:
     repo, server = seeded_repo(), ReplayServer(drop_after=12)
-    options = JetstreamOptions(batch_size=4, batch_seconds=0.05, rewind_seconds=2.5)
+    options = JetstreamOptions(
+        batch_size=4, batch_seconds=0.05, rewind_seconds=2.5, backoff_jitter=longest
+    )
     delays = await run_until_caught_up(repo, server, options)
 
     assert repo.shares() == EXPECTED
@@ -266,7 +269,8 @@ async def test_consumer_backs_off_while_the_server_refuses() -> None:
 
     consumer = JetstreamConsumer(
         f"ws://127.0.0.1:{port}", repo, FixedClock(), repo.lookup,
-        JetstreamOptions(backoff_initial=1, backoff_max=5), sleep=fake_sleep,
+        JetstreamOptions(backoff_initial=1, backoff_max=5, backoff_jitter=longest),
+        sleep=fake_sleep,
     )  # fmt: skip
     await asyncio.wait_for(consumer.run(stop), 2)
 
