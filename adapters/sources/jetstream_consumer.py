@@ -219,11 +219,11 @@ class JetstreamConsumer:
             except Exception as exc:  # network, protocol and storage faults alike: retry
                 failures = self._status.consecutive_failures + 1
                 self._status = replace(self._status, consecutive_failures=failures)
-                options = self._options
-                backoff = Backoff(
-                    options.backoff_initial, options.backoff_max, options.backoff_jitter
-                )
-                delay = backoff.delay(failures - 1)
+                # At least `backoff_initial`: a refused connection fails at once, so a wait the
+                # jitter drew near zero would reconnect in a tight loop.
+                o = self._options
+                backoff = Backoff(o.backoff_initial, o.backoff_max, o.backoff_jitter)
+                delay = max(o.backoff_initial, backoff.delay(failures - 1))
                 logger.warning(
                     "jetstream: %s; reconnecting in %.1f s",
                     _describe(exc),
