@@ -10,7 +10,6 @@ from contextvars import ContextVar
 from datetime import timedelta
 from types import TracebackType
 
-from aiolimiter import AsyncLimiter
 from telegram.error import RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
@@ -31,7 +30,7 @@ class _Call:
 _current: ContextVar[_Call | None] = ContextVar("adapters.telegram.pacing.call", default=None)
 
 
-class SteadyPace(AsyncLimiter):
+class SteadyPace:
     """At most `rate` calls in any second as Telegram counts them, about 1/rate apart.
 
     Use it as `async with pace:` around the call. Two rules:
@@ -49,9 +48,6 @@ class SteadyPace(AsyncLimiter):
 
     A call that Telegram answers with `RetryAfter` pauses every call for as long as Telegram
     asked. (PTB's own pause lets calls through as soon as any other call ends.)
-
-    `max_rate` and `time_period` read as the evenly spaced bucket's (1 call per 1/rate seconds),
-    for code that inspects PTB's limiter; the bucket's own state is unused.
     """
 
     def __init__(
@@ -62,7 +58,6 @@ class SteadyPace(AsyncLimiter):
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
-        super().__init__(1, 1 / rate)
         self._interval = 1 / rate
         self._window = window
         self._calls: deque[_Call] = deque(maxlen=max(1, int(rate * window)))
@@ -72,8 +67,12 @@ class SteadyPace(AsyncLimiter):
         self._clock = clock
         self._sleep = sleep
 
-    async def acquire(self, amount: float = 1) -> None:
-        """Wait for this call's slot; `amount` is ignored (every call counts once)."""
+    async def __aenter__(self) -> None:
+        """Wait for this call's slot."""
+        await self.acquire()
+
+    async def acquire(self) -> None:
+        """Wait for this call's slot."""
         # One caller waits at a time, so one wake-up a call, not one for every caller waiting.
         async with self._turn:
             # A call let in late by a busy loop keeps the schedule, so the lateness does not add
