@@ -98,7 +98,8 @@ def safe_url(url: str) -> str | None:
 
 def _unprintable(char: str) -> bool:
     # Cc control, Cf format (zero-width, bidi), Co/Cs/Cn, and Zl/Zp line and paragraph breaks.
-    return unicodedata.category(char)[0] == "C" or unicodedata.category(char) in ("Zl", "Zp")
+    category = unicodedata.category(char)
+    return category[0] == "C" or category in ("Zl", "Zp")
 
 
 def link_line(links: Sequence[Link], limit: int = 1024) -> str:
