@@ -128,7 +128,8 @@ def _problem_blocks(reply: Problem) -> list[str]:
 def _messages(
     chunks: list[str], keyboard: InlineKeyboardMarkup | None, *, no_preview: bool = False
 ) -> list[RenderedMessage]:
-    chunks = chunks or ["…"]  # Telegram rejects an empty message
+    # Telegram rejects a message that is empty once trimmed, such as a Text of blank lines.
+    chunks = [chunk for chunk in chunks if chunk.strip()] or ["…"]
     last = len(chunks) - 1
     return [
         RenderedMessage(chunk, keyboard if i == last else None, disable_preview=no_preview)

@@ -165,3 +165,8 @@ def test_render_never_links_unsafe_urls():
     assert "javascript" not in card_message.text
     assert card_message.keyboard is not None
     assert all(b.url is None for b in card_message.keyboard.inline_keyboard[0])
+
+
+def test_render_text_of_blank_lines_is_never_an_empty_message():
+    # Telegram answers "message text is empty" to a message of whitespace only.
+    assert [m.text for m in render_reply(Text(("", "\r", "  ")))] == ["…"]
