@@ -570,3 +570,28 @@ def test_decode_replaces_lone_surrogates_no_database_would_store() -> None:
     assert isinstance(event, PostEvent)
     assert event.text == "? arXiv:2401.01234"
     assert event.refs == (ArxivRef("2401.01234", None),)
+
+
+@pytest.mark.enable_socket
+async def test_consumer_waits_a_random_part_of_the_backoff_but_never_less_than_the_first() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    repo, stop, delays = MemoryRepo(), asyncio.Event(), []
+    draws = iter([0.0, 0.0, 0.5, 0.5, 0.9])
+
+    async def fake_sleep(delay: float) -> None:
+        delays.append(delay)
+        if len(delays) == 5:
+            stop.set()
+
+    options = JetstreamOptions(
+        backoff_initial=1, backoff_max=30, backoff_jitter=lambda: next(draws)
+    )
+    consumer = JetstreamConsumer(
+        f"ws://127.0.0.1:{port}", repo, FixedClock(), repo.lookup, options, sleep=fake_sleep
+    )
+    await asyncio.wait_for(consumer.run(stop), 2)
+
+    # Ceilings 1, 2, 4, 8, 16: a draw of 0 waits the first wait, not zero.
+    assert delays == [1, 1, 2, 4, 14.4]
