@@ -444,8 +444,8 @@ def report(
 
 async def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if not args.verbose:  # every 429 the limiter waits out is logged; the count is printed
-        logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.ERROR)
+    if not args.verbose:  # retries and 429s are logged one by one; their counts are printed
+        logging.getLogger("adapters.telegram.retry").setLevel(logging.ERROR)
         logging.getLogger("adapters.telegram.sink").setLevel(logging.ERROR)
     drop: Callable[[], Awaitable[None]] | None = None
     tmp: tempfile.TemporaryDirectory[str] | None = None

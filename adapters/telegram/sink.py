@@ -107,7 +107,8 @@ def delivery_error(error: TelegramError) -> DeliveryError | None:
 
 
 def _chat_id(chat: ChatRef) -> int | str:
-    # AIORateLimiter applies the per-group limit to negative ids and to *any* string, so a
-    # private chat's id must go out as an int to get the faster overall limit only.
+    # The rate limiter (retry.py) applies the per-group limit to negative ids and @names; a
+    # private chat's id goes out as an int, as the Bot API documents it, with the overall
+    # limit only.
     text = chat.chat_id
     return int(text) if text.removeprefix("-").isdigit() else text
