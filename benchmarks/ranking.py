@@ -10,17 +10,20 @@ accounts share many papers (sometimes the same one twice), vote snapshots from t
 for a few thousand papers, and arXiv metadata for most papers.
 
 Mentions go in through `SqlPaperRepository.add_mentions` in batches of `IMPORT_BATCH` (20,000),
-in time order, as `trending-arxiv import` feeds them, with a clock that ticks from the end of
-the period. The same rows are then inserted with a raw `executemany` into a copy of the mentions
-table (same columns and indexes) on the same database, through the engine's own driver
+in time order, as `trending-arxiv import` feeds them, and the import ends with a sweep, as the
+command does. The same rows are then inserted with a raw `executemany` into a copy of the
+mentions table (same columns and indexes) on the same database, through the engine's own driver
 connection, a commit per batch of the same size.
 
 The generated data set is kept out of the garbage collector's view (`gc.freeze`): a real
 import holds one batch of its file, not a million mentions, and the collector's full passes over
 them would be charged to both inserts.
 
-Queries run with `now` fixed at the end of the period; warm-up calls are not counted. On
-PostgreSQL the benchmark creates a scratch database on the named server and drops it afterwards.
+Queries go through the command registry and the console renderer, as a chat sends them, on a
+clock that moves as users live: 61 s between calls (the background sweep runs between them, as
+it does once a minute), then an hour and a day of quiet before the first `/top`, with the sweep
+started beside it. Warm-up calls are not counted. On PostgreSQL the benchmark creates a scratch
+database on the named server and drops it afterwards.
 """
 
 from __future__ import annotations
@@ -46,15 +49,18 @@ from scratch import postgres_scratch
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.cards import card_query
+from adapters.console.render import render_reply
+from core.commands import build_commands
 from core.importer import IMPORT_BATCH
-from core.models import Mention, MentionKind, Paper, VoteSnapshot
-from core.ports import TopQuery
+from core.metadata import MetadataService
+from core.models import ChatRef, Mention, MentionKind, Paper, VoteSnapshot
+from core.ports import SweepReport
 from core.ranking import RankingConfig
+from core.registry import Registry, Request
+from core.replies import Problem
 from core.storage.database import create_engine, session_factory, upgrade
 from core.storage.repository import MENTION_COLUMNS, SqlPaperRepository
 from core.storage.tables import MentionRow
-from core.storage.types import utc_text
 
 END = datetime(2026, 6, 1, tzinfo=UTC)
 BATCH = IMPORT_BATCH
@@ -88,8 +94,8 @@ class Dataset:
     popularity: dict[str, int] = field(default_factory=dict)
 
 
-class TickingClock:
-    """A clock that starts at `start` and runs with the wall clock, like a real import."""
+class MovingClock:
+    """A clock that runs with the wall clock from `start`, and jumps when users go quiet."""
 
     def __init__(self, start: datetime) -> None:
         self._start = start
@@ -97,6 +103,10 @@ class TickingClock:
 
     def now(self) -> datetime:
         return self._start + timedelta(seconds=time.perf_counter() - self._t0)
+
+    def advance(self, delta: timedelta) -> datetime:
+        self._start += delta
+        return self.now()
 
 
 # --- data -------------------------------------------------------------------------------------
@@ -303,14 +313,10 @@ def percentile(samples: Sequence[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-async def timed(fn: Callable[[], Awaitable[Any]]) -> float:
-    start = time.perf_counter()
-    await fn()
-    return time.perf_counter() - start
-
-
-async def import_all(repo: SqlPaperRepository, data: Dataset) -> dict[str, float]:
-    out: dict[str, float] = {}
+async def import_all(
+    repo: SqlPaperRepository, registry: Registry, clock: MovingClock, data: Dataset
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     start = time.perf_counter()
     stored = 0
     for i in range(0, len(data.mentions), BATCH):
@@ -327,6 +333,10 @@ async def import_all(repo: SqlPaperRepository, data: Dataset) -> dict[str, float
     for i in range(0, len(data.papers), PAPER_BATCH):
         await repo.save_papers(data.papers[i : i + PAPER_BATCH])
     out["papers_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    out["sweep"] = await repo.sweep(clock.now())  # `trending-arxiv import` ends swept
+    out["sweep_s"] = time.perf_counter() - start
+    out["first_top_s"] = await timed(lambda: ask(registry, "top"))
     return out
 
 
@@ -341,7 +351,7 @@ def _raw_table() -> Any:
 def _raw_value(m: Mention, sqlite: bool) -> tuple[Any, ...]:
     posted: Any = m.posted_at
     if sqlite:  # the text SQLAlchemy's SQLite dialect stores
-        posted = utc_text(posted)
+        posted = posted.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
     return (
         m.source,
         m.post_id,
@@ -387,31 +397,54 @@ async def raw_insert(engine: AsyncEngine, mentions: Sequence[Mention]) -> float:
             await conn.run_sync(table.drop)
 
 
-async def paper_card(repo: SqlPaperRepository, arxiv_id: str, now: datetime) -> None:
-    """What `/paper` reads (core/commands.py): the card, which holds the stored paper."""
-    facts = await repo.card(card_query(arxiv_id, now), now)
-    assert facts.stats is not None
+async def ask(registry: Registry, command: str, *args: str) -> str:
+    """Send one command as the console chat does, and render the reply."""
+    request = Request(ChatRef("console", "bench"), "bench", args)
+    reply = await registry.dispatch(command, request)
+    if isinstance(reply, Problem):
+        raise SystemExit(f"/{command} {' '.join(args)}: {render_reply(reply)}")
+    return render_reply(reply)
 
 
-async def latencies(repo: SqlPaperRepository, data: Dataset, seed: int) -> dict[str, Any]:
-    now = END
-    trending = TopQuery(window="trending", limit=10)
-    week = TopQuery(window="week", limit=10)
+async def timed(fn: Callable[[], Awaitable[Any]]) -> float:
+    start = time.perf_counter()
+    await fn()
+    return time.perf_counter() - start
+
+
+async def _timed_sweep(repo: SqlPaperRepository, now: datetime) -> tuple[SweepReport, float]:
+    start = time.perf_counter()
+    done = await repo.sweep(now)
+    return done, time.perf_counter() - start
+
+
+async def latencies(
+    repo: SqlPaperRepository, registry: Registry, clock: MovingClock, data: Dataset, seed: int
+) -> dict[str, Any]:
+    """Users asking, a minute apart and after quiet spells, with the sweep doing its rounds."""
     out: dict[str, Any] = {}
-    out["first_top_s"] = await timed(lambda: repo.top(trending, now))
     rng = random.Random(seed + 1)
     ids = list(data.popularity)
     picks = rng.choices(ids, weights=[data.popularity[i] for i in ids], k=QUERIES + 20)
-    for _ in range(5):  # warm-up, not counted
-        await repo.top(trending, now)
-        await repo.top(week, now)
-    for pid in picks[QUERIES:]:
-        await paper_card(repo, pid, now)
-    out["top_trending"] = [await timed(lambda: repo.top(trending, now)) for _ in range(QUERIES)]
-    out["top_week"] = [await timed(lambda: repo.top(week, now)) for _ in range(QUERIES)]
-    out["paper"] = [
-        await timed(lambda pid=pid: paper_card(repo, pid, now)) for pid in picks[:QUERIES]
-    ]
+    for pid in picks[QUERIES:]:  # warm-up, not counted
+        await ask(registry, "top")
+        await ask(registry, "top", "week")
+        await ask(registry, "paper", pid)
+    samples: dict[str, list[float]] = {"top": [], "top week": [], "paper": []}
+    for pid in picks[:QUERIES]:
+        for name, args in (("top", ()), ("top week", ("week",)), ("paper", (pid,))):
+            clock.advance(timedelta(seconds=61))
+            await repo.sweep(clock.now())  # the minute's background sweep, not counted
+            command = name.split()[0]
+            samples[name].append(await timed(lambda c=command, a=args: ask(registry, c, *a)))
+    out.update(samples)
+    for label, quiet in (("1 h", timedelta(hours=1)), ("24 h", timedelta(hours=24))):
+        clock.advance(quiet)
+        # The sweep starts as the first user asks: the read does not wait for it.
+        sweeping = asyncio.create_task(_timed_sweep(repo, clock.now()))
+        await asyncio.sleep(0)
+        out[f"first top after {label}"] = await timed(lambda: ask(registry, "top"))
+        out[f"sweep after {label}"], out[f"sweep after {label} s"] = await sweeping
     return out
 
 
@@ -430,6 +463,14 @@ def _ms(samples: Sequence[float]) -> str:
     return f"p50 {p50:7.2f} ms   p99 {p99:7.2f} ms"
 
 
+def _sweep(report: SweepReport, seconds: float | None = None) -> str:
+    took = f"{seconds:.2f} s, " if seconds is not None else ""
+    return (
+        f"{took}{report.steps} steps, longest {report.longest_step * 1000:.0f} ms"
+        f" (rescored {report.rescored:,})"
+    )
+
+
 def report(
     args: argparse.Namespace,
     data: Dataset,
@@ -443,21 +484,26 @@ def report(
     rate, raw_rate = n / loads["mentions_s"], n / raw_s
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     lines = [
-        f"backend            {backend}",
-        f"data               {n:,} mentions, {len(data.popularity):,} papers, {args.days} days, "
+        f"backend              {backend}",
+        f"data                 {n:,} mentions, {len(data.popularity):,} papers, {args.days} days, "
         f"{len(data.snapshots):,} vote snapshots, {len(data.papers):,} papers described, "
         f"seed {args.seed}",
-        f"import (repo)      {rate:>10,.0f} mentions/s   ({loads['mentions_s']:.1f} s)",
-        f"raw executemany    {raw_rate:>10,.0f} mentions/s   ({raw_s:.1f} s)",
-        f"import / raw       {rate / raw_rate:10.1%}",
-        f"snapshots          {len(data.snapshots) / loads['snapshots_s']:>10,.0f} /s",
-        f"metadata           {len(data.papers) / loads['papers_s']:>10,.0f} papers/s",
-        f"first /top         {lat['first_top_s'] * 1000:10.0f} ms (brings stored scores up to now)",
-        f"/top 10 trending   {_ms(lat['top_trending'])}",
-        f"/top 10 week       {_ms(lat['top_week'])}",
-        f"/paper             {_ms(lat['paper'])}",
-        f"database size      {size / 2**20:10.1f} MiB",
-        f"peak RSS           {rss_mb:10.0f} MiB",
+        f"import (repo)        {rate:>10,.0f} mentions/s   ({loads['mentions_s']:.1f} s)",
+        f"raw executemany      {raw_rate:>10,.0f} mentions/s   ({raw_s:.1f} s)",
+        f"import / raw         {rate / raw_rate:10.1%}",
+        f"sweep ending import  {_sweep(loads['sweep'], loads['sweep_s'])}",
+        f"snapshots            {len(data.snapshots) / loads['snapshots_s']:>10,.0f} /s",
+        f"metadata             {len(data.papers) / loads['papers_s']:>10,.0f} papers/s",
+        f"first /top (import)  {loads['first_top_s'] * 1000:10.1f} ms",
+        f"/top, 61 s apart     {_ms(lat['top'])}",
+        f"/top week            {_ms(lat['top week'])}",
+        f"/paper               {_ms(lat['paper'])}",
+        f"first /top, 1 h      {lat['first top after 1 h'] * 1000:10.1f} ms (sweep beside it)",
+        f"sweep after 1 h      {_sweep(lat['sweep after 1 h'], lat['sweep after 1 h s'])}",
+        f"first /top, 24 h     {lat['first top after 24 h'] * 1000:10.1f} ms (sweep beside it)",
+        f"sweep after 24 h     {_sweep(lat['sweep after 24 h'], lat['sweep after 24 h s'])}",
+        f"database size        {size / 2**20:10.1f} MiB",
+        f"peak RSS             {rss_mb:10.0f} MiB",
     ]
     print("\n".join(lines))
 
@@ -487,12 +533,15 @@ async def run(args: argparse.Namespace) -> None:
     engine = create_engine(url)
     try:
         await upgrade(engine)
-        repo = SqlPaperRepository(session_factory(engine), RankingConfig(), TickingClock(END))
-        loads = await import_all(repo, data)
-        print(f"imported in {sum(loads.values()):.1f} s", file=sys.stderr)
+        clock = MovingClock(END)
+        config = RankingConfig()
+        repo = SqlPaperRepository(session_factory(engine), config, clock)
+        registry = build_commands(repo, MetadataService(repo, None, clock), clock, config)
+        loads = await import_all(repo, registry, clock, data)
+        print(f"imported in {loads['mentions_s']:.1f} s", file=sys.stderr)
         size = await (pg_size() if args.database_url else sqlite_size(path))
         raw_s = await raw_insert(engine, data.mentions)
-        lat = await latencies(repo, data, args.seed)
+        lat = await latencies(repo, registry, clock, data, args.seed)
         report(args, data, loads, raw_s, lat, size, backend)
     finally:
         await engine.dispose()

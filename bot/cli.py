@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance", epilog=f"example: {PROGRAM} db upgrade")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="migrate the database to the newest schema")
+    db_sub.add_parser(
+        "rescore", help="recompute every stored score (after a change of weights or half-life)"
+    )
     imp = sub.add_parser(
         "import",
         help="import mentions from a JSONL file (- for stdin)",

@@ -144,9 +144,8 @@ async def dispatch(args: object, settings: Settings) -> int:
     command = getattr(args, "command", "")
     if command == "db":
         # The release step of every deploy: migrates from any earlier revision.
-        async with open_engine(settings, migrate=True):
-            print("The database schema is up to date.")
-        return 0
+        async with open_engine(settings, migrate=True) as engine:
+            return await maintain(engine, str(getattr(args, "db_command", "upgrade")))
     answers_once = command in ONE_SHOTS or command == "digest"
     async with open_engine(settings, one_shot=answers_once) as engine:
         if command in ("chat", "run", "ingest", "sources"):
@@ -160,6 +159,23 @@ async def dispatch(args: object, settings: Settings) -> int:
         if command == "digest":
             return await preview_digest(engine, str(getattr(args, "preview", "")))
     return 2
+
+
+async def maintain(engine: Engine, action: str) -> int:
+    """`db upgrade` (migrated on open), then scores made with the configured weights."""
+    if action == "rescore":
+        print(_rescored(await engine.repo.rescore()))
+        return 0
+    print("The database schema is up to date.")
+    # A migration or new weights leave stored scores to recompute: done here, not in a read.
+    report = await engine.repo.sweep(engine.clock.now())
+    if report.rescored:
+        print(_rescored(report.rescored))
+    return 0
+
+
+def _rescored(papers: int) -> str:
+    return f"Rescored {papers:,} paper{'s' if papers != 1 else ''}."
 
 
 async def with_sources(engine: Engine, args: object) -> int:
@@ -243,13 +259,20 @@ async def chat(engine: Engine) -> int:
     interactive = sys.stdin.isatty()
     if interactive:
         print("Trending arXiv console. Try /top, /new, /paper 1706.03762, /help; /quit to leave.")
-    filler = asyncio.create_task(_fill_metadata(engine))
+    from bot.sweeping import sweep_forever
+    from core.storage.locks import locks_for
+
+    background = [
+        asyncio.create_task(_fill_metadata(engine)),
+        asyncio.create_task(sweep_forever(engine, locks_for(engine.database))),
+    ]
     try:
         await run_chat(engine.registry, sys.stdin, sys.stdout, prompt=interactive)
     finally:
-        filler.cancel()
+        for task in background:
+            task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await filler
+            await asyncio.gather(*background)
     return 0
 
 
@@ -290,6 +313,8 @@ async def import_file(engine: Engine, path: str) -> int:
                 return 1
             parsed += len(mentions)
             papers.update(m.arxiv_id for m in mentions)
+    # Left swept: the first read after an import costs what any read costs.
+    await engine.repo.sweep(engine.clock.now())
     print(_import_summary(new, parsed, len(papers), skipped))
     return 1 if skipped and not parsed else 0
 

@@ -11,10 +11,12 @@ from collections.abc import AsyncIterator
 from adapters.sources.jetstream_consumer import JetstreamConsumer
 from bot.digests import chat_event_handler, digest_jobs
 from bot.sources import Sources
+from bot.sweeping import sweep_job
 from bot.wiring import Engine
 from core.delivery import DigestSink
 from core.events import OnChatEvent
 from core.ingest import SourceRunner
+from core.locks import InProcessLocks
 from core.scheduling import Job, Scheduler
 
 logger = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ async def run(engine: Engine, sources: Sources, stop: asyncio.Event | None = Non
         # Each source keeps its own interval and backoff inside the runner.
         Job("sources", runner.run_due, POLL_SECONDS),
         *digest_jobs(engine, sinks),
+        sweep_job(engine, sources.locks or InProcessLocks()),
     ]
     stack = contextlib.AsyncExitStack()
     try:

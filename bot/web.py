@@ -2,8 +2,9 @@
 
 It always serves `GET /healthz`. With TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_URL it also serves
 Telegram's webhook at that URL's path and keeps the webhook registered; it comes up even while
-Telegram is unreachable and retries in the background. Everything else (Discord, the scheduler,
-the pollers, digests) is the `worker` process's job.
+Telegram is unreachable and retries in the background. It sweeps stored window scores about once
+a minute (one process at a time); everything else (Discord, the pollers, digests) is the
+`worker` process's job.
 
 On SIGTERM it stops within 10 s (platforms kill after 30): the listening socket first, then the
 updates in hand (at most TELEGRAM_STOP_SECONDS), then the Telegram HTTP clients.
@@ -32,9 +33,11 @@ from adapters.telegram.webhook import (
 from bot.digests import chat_event_handler
 from bot.health import health_report
 from bot.settings import HEALTH_PATH
+from bot.sweeping import sweep_job
 from bot.wiring import Engine, StartupError
 from core.backoff import Backoff
 from core.scheduling import Scheduler
+from core.storage.locks import locks_for
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +69,10 @@ async def serve_web(
             add_webhook_route(web_app, telegram, webhook_path(url), secret)
         # Entered last, so left first: no new requests while the updates in hand finish.
         await stack.enter_async_context(web_server(web_app, host, settings.port))
+        # Window scores stay current while only web processes run (one sweeper at a time).
+        scheduler = Scheduler([sweep_job(engine, locks_for(engine.database))])
+        scheduler.start()
+        stack.push_async_callback(scheduler.stop)
         await stop.wait()
         logger.info("web: stopping")
     logger.info("web: stopped")

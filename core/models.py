@@ -117,6 +117,7 @@ class PaperStats:
     score: float
     sources: tuple[SourceCounts, ...] = ()
     last_share_at: datetime | None = None
+    rank_key: float | None = None  # trending: the stored key the order follows (core.ranking)
 
     @property
     def sharers(self) -> int:

@@ -116,40 +116,17 @@ class CardFacts:
     discussions: tuple[Discussion, ...]
 
 
-class PaperRepository(Protocol):
-    """Stored papers, shares, votes, cursors and source health."""
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    """What one sweep did: its steps (transactions), papers rescored, the longest step."""
 
-    async def add_mentions(self, mentions: Sequence[Mention]) -> ImportReport:
-        """Store shares idempotently: a `(source, post_id, paper)` seen before changes nothing."""
-        ...
+    steps: int
+    rescored: int
+    longest_step: float  # seconds: on SQLite, the longest hold of the write lock
 
-    async def remove_mentions(self, keys: Sequence[tuple[str, str]]) -> int:
-        """Forget shares deleted upstream, by `(source, post_id)`; return how many went."""
-        ...
 
-    async def papers_of_post(self, source: str, post_id: str) -> list[str]:
-        """Return the papers a stored post shares (for reposts and quotes of it)."""
-        ...
-
-    async def add_snapshots(self, snapshots: Sequence[VoteSnapshot]) -> int:
-        """Store vote snapshots idempotently; return how many were new."""
-        ...
-
-    async def save_papers(self, papers: Sequence[Paper]) -> None:
-        """Insert or update papers' metadata."""
-        ...
-
-    async def get_paper(self, arxiv_id: str) -> Paper | None:
-        """Return a tracked paper, with or without metadata, or None."""
-        ...
-
-    async def missing_metadata(self, limit: int) -> list[str]:
-        """Return ids of tracked papers arXiv has not described yet, most shared first."""
-        ...
-
-    async def mark_unknown(self, arxiv_ids: Sequence[str], now: datetime) -> None:
-        """Remember that arXiv did not know these ids, so they are not asked for again soon."""
-        ...
+class RankingReads(Protocol):
+    """Ranked lists, paper cards and search: reads only, never a write."""
 
     async def top(self, query: TopQuery, now: datetime) -> list[PaperStats]:
         """Return papers ranked by score in the query's window, best first."""
@@ -183,10 +160,6 @@ class PaperRepository(Protocol):
         """
         ...
 
-    async def count_waiting(self) -> int:
-        """Return how many tracked papers still wait for arXiv's metadata."""
-        ...
-
     async def newest(self, limit: int, offset: int) -> list[PaperStats]:
         """Return shared papers by publication date, newest first (the 2016 page)."""
         ...
@@ -206,12 +179,68 @@ class PaperRepository(Protocol):
         """Return the arXiv categories of tracked papers, most common first."""
         ...
 
-    async def get_cursor(self, source: str) -> str | None:
-        """Return a source's stored cursor."""
+
+class IngestWrites(Protocol):
+    """Shares, votes and polls in, with their scores; the sweep that keeps windows current."""
+
+    async def add_mentions(self, mentions: Sequence[Mention]) -> ImportReport:
+        """Store shares idempotently: a `(source, post_id, paper)` seen before changes nothing."""
+        ...
+
+    async def remove_mentions(self, keys: Sequence[tuple[str, str]]) -> int:
+        """Forget shares deleted upstream, by `(source, post_id)`; return how many went."""
+        ...
+
+    async def papers_of_post(self, source: str, post_id: str) -> list[str]:
+        """Return the papers a stored post shares (for reposts and quotes of it)."""
+        ...
+
+    async def add_snapshots(self, snapshots: Sequence[VoteSnapshot]) -> int:
+        """Store vote snapshots idempotently; return how many were new."""
         ...
 
     async def commit_batch(self, source: str, batch: Batch) -> ImportReport:
         """Store a poll's rows and its cursor in one transaction."""
+        ...
+
+    async def sweep(self, now: datetime) -> SweepReport:
+        """Bring stored window counts up to `now`; rescore first if weights or half-life changed."""
+        ...
+
+    async def rescore(self) -> int:
+        """Recompute every paper's scores with the configured weights; return how many."""
+        ...
+
+
+class PaperMetadata(Protocol):
+    """What arXiv told us about papers, and which ids it has yet to."""
+
+    async def save_papers(self, papers: Sequence[Paper]) -> None:
+        """Insert or update papers' metadata."""
+        ...
+
+    async def get_paper(self, arxiv_id: str) -> Paper | None:
+        """Return a tracked paper, with or without metadata, or None."""
+        ...
+
+    async def missing_metadata(self, limit: int) -> list[str]:
+        """Return ids of tracked papers arXiv has not described yet, most shared first."""
+        ...
+
+    async def mark_unknown(self, arxiv_ids: Sequence[str], now: datetime) -> None:
+        """Remember that arXiv did not know these ids, so they are not asked for again soon."""
+        ...
+
+    async def count_waiting(self) -> int:
+        """Return how many tracked papers still wait for arXiv's metadata."""
+        ...
+
+
+class SourceState(Protocol):
+    """Each source's cursor and health, and whether anything is stored."""
+
+    async def get_cursor(self, source: str) -> str | None:
+        """Return a source's stored cursor."""
         ...
 
     async def record_health(self, health: SourceHealth) -> None:
@@ -225,3 +254,7 @@ class PaperRepository(Protocol):
     async def is_empty(self) -> bool:
         """Whether nothing has been stored yet."""
         ...
+
+
+class PaperRepository(RankingReads, IngestWrites, PaperMetadata, SourceState, Protocol):
+    """Every storage role at once, for the processes that need them all."""

@@ -2,9 +2,11 @@
 
 score = Σ_networks w_n · unique_sharers_n + Σ_aggregators w_a · log2(1 + votes_gained_a)
 
-The trending score decays every share and vote gain by 2^(-age / half_life). A decayed sum is kept
-as `log2 Σ 2^((t_i - EPOCH) / h)`: multiplying every term by the same 2^(-(now - EPOCH) / h)
-preserves order, so the stored value can be indexed and updated on insert.
+Trending decays every term by 2^(-age / half_life): a new sharer's first share adds w_n, a vote
+gain g seen in a snapshot adds w_a · log2(1 + g), each from its own moment (forward decay,
+Cormode et al., ICDE 2009). The sum is kept as `log2 Σ c_i · 2^((t_i - EPOCH) / h)`: every term
+shares the factor 2^(-(now - EPOCH) / h), so the order of that key is the trending order at any
+`now`, and the key is written on insert and never rescored as time passes.
 """
 
 from __future__ import annotations
@@ -70,6 +72,15 @@ def log2_sum(exponents: Iterable[float]) -> float:
     return top + math.log2(sum(2.0 ** (v - top) for v in values))
 
 
+KEY_DIGITS = 9  # a trending key is rounded: equal terms give equal keys in any order of adding
+
+
+def trend_key(log_terms: Iterable[float]) -> float:
+    """Return the rounded `log2 Σ 2^x` of weighted log terms: a paper's stored trending key."""
+    total = log2_sum(log_terms)
+    return total if total == NEG_INF else round(total, KEY_DIGITS)
+
+
 def decayed(log_value: float, now: datetime, half_life: timedelta) -> float:
     """Turn a stored `log2 Σ 2^(x_i)` into the decayed sum as seen at `now`."""
     if log_value == NEG_INF:
@@ -88,10 +99,14 @@ def vote_points(weight: float, votes_gained: float) -> float:
 
 
 def tie_key(stats: PaperStats) -> tuple[float, int, float, float, str]:
-    """Sort key: score, then more networks, then the newest share, then the newer paper."""
+    """Sort key: score, then more networks, then the newest share, then the newer paper.
+
+    Trending compares the stored key (`PaperStats.rank_key`), whose order is the score's.
+    """
     last = stats.last_share_at.timestamp() if stats.last_share_at else 0.0
     published = stats.paper.published.timestamp() if stats.paper.published else 0.0
-    return (round(stats.score, 9), stats.networks, last, published, stats.paper.arxiv_id)
+    first = stats.rank_key if stats.rank_key is not None else round(stats.score, KEY_DIGITS)
+    return (first, stats.networks, last, published, stats.paper.arxiv_id)
 
 
 def rank_papers(stats: Iterable[PaperStats]) -> list[PaperStats]:

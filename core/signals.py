@@ -22,6 +22,7 @@ from core.ranking import (
     log2_add,
     log2_sum,
     share_points,
+    trend_key,
     vote_points,
 )
 
@@ -92,7 +93,9 @@ def vote_signal(
     """Fold the snapshots of one source's items for one paper into votes gained per window.
 
     Votes gained in a window are the latest count less the count at the last snapshot taken
-    before the window opened (nothing, for an item first seen inside the window).
+    before the window opened (nothing, for an item first seen inside the window). The trending
+    sum holds each gain over the item's best count so far as `log2(1 + gain)` points, decayed
+    from the snapshot that saw it.
     """
     by_item: dict[str, list[Snapshot]] = {}
     for snap in sorted(snapshots, key=lambda s: s.taken_at):
@@ -112,8 +115,9 @@ def vote_signal(
             gained = snap.votes - previous
             previous = max(previous, snap.votes)
             if gained > 0:
+                # The gain's points, log-compressed on their own, decay from the snapshot.
                 exponent = decay_exponent(snap.taken_at, config.half_life)
-                trend = log2_add(trend, exponent + math.log2(gained))
+                trend = log2_add(trend, exponent + math.log2(math.log2(1.0 + gained)))
     day, week, month, total = gains
     return Signal(source, "vote", day, week, month, total, trend=trend, comments=comments)
 
@@ -122,9 +126,8 @@ def points(signal: Signal, window: Window, now: datetime, config: RankingConfig)
     """Return the points a signal gives in a window (trending decays them)."""
     weight = config.weight(signal.source)
     if window == "trending":
-        value = decayed(signal.trend, now, config.half_life)
-    else:
-        value = signal.value(window)
+        return weight * decayed(signal.trend, now, config.half_life)
+    value = signal.value(window)
     if signal.kind == "share":
         return share_points(weight, value)
     return vote_points(weight, value)
@@ -142,68 +145,37 @@ class StoredScores:
     networks_week: int
     networks_month: int
     networks_all: int
-    trend_shares: float
-    trend_votes: float
+    trend: float  # the trending key, `paper_trend_key`
 
 
-def stored_scores(signals: Sequence[Signal], config: RankingConfig) -> StoredScores:
-    """Compute the per-window scores and trending keys of one paper from its signals.
+def paper_trend_key(signals: Iterable[Signal], config: RankingConfig) -> float:
+    """The paper's trending key: rounded log2 of Σ_sources w · 2^trend (see core.ranking).
 
-    `trend_shares` is log2 of the weighted decayed share sum, so its order is the order of the
-    share part of the trending score at any time. `trend_votes` is log2 of the unweighted sum of
-    decayed vote gains over all aggregators: an upper bound for each aggregator's own sum, which
-    is what the trending query needs (see `trending_bound`).
+    Only sources a card shows (any count at all) take part, as in `paper_stats`.
     """
-    # One pass over the signals (an import computes this for every paper of every batch); the
-    # sums add the same terms in the same order as `paper_stats` does.
-    scores = [0.0, 0.0, 0.0, 0.0]
-    sources: tuple[set[str], ...] = (set(), set(), set(), set())
-    shares = NEG_INF
-    votes = NEG_INF
-    for s in signals:
-        weight = config.weight(s.source)
-        counts = (s.day, s.week, s.month, s.total)
-        if s.kind == "share":
-            for i, count in enumerate(counts):
-                scores[i] += share_points(weight, count)
-            if s.trend != NEG_INF and weight > 0:
-                shares = log2_add(shares, s.trend + math.log2(weight))
-        else:
-            for i, count in enumerate(counts):
-                scores[i] += vote_points(weight, count)
-            votes = log2_add(votes, s.trend)
-        for i, count in enumerate(counts):
-            if count > 0:
-                # A source with both shares and votes (Mastodon) is one network, as in PaperStats.
-                sources[i].add(s.source)
-    networks = [len(found) for found in sources]
-    day, week, month, total = scores
-    n_day, n_week, n_month, n_all = networks
-    return StoredScores(
-        day,
-        week,
-        month,
-        total,
-        n_day,
-        n_week,
-        n_month,
-        n_all,
-        trend_shares=shares,
-        trend_votes=votes,
+    return trend_key(
+        s.trend + math.log2(w)
+        for s in signals
+        if s.total > 0 and s.trend != NEG_INF and (w := config.weight(s.source)) > 0
     )
 
 
-def trending_bound(
-    trend_shares: float,
-    trend_votes: float,
-    vote_weight: float,
-    now: datetime,
-    config: RankingConfig,
-) -> float:
-    """An upper bound of the trending score of any paper whose keys are at most these."""
-    shares = decayed(trend_shares, now, config.half_life)
-    votes = decayed(trend_votes, now, config.half_life)
-    return shares + vote_points(vote_weight, votes)
+def stored_scores(signals: Sequence[Signal], config: RankingConfig) -> StoredScores:
+    """Compute the per-window scores and the trending key of one paper from its signals."""
+    scores = [0.0, 0.0, 0.0, 0.0]
+    sources: tuple[set[str], ...] = (set(), set(), set(), set())
+    for s in signals:
+        weight = config.weight(s.source)
+        points = share_points if s.kind == "share" else vote_points
+        for i, count in enumerate((s.day, s.week, s.month, s.total)):
+            scores[i] += points(weight, count)
+            if count > 0:
+                # A source with both shares and votes (Mastodon) is one network, as in PaperStats.
+                sources[i].add(s.source)
+    day, week, month, total = scores
+    n_day, n_week, n_month, n_all = (len(found) for found in sources)
+    trend = paper_trend_key(signals, config)
+    return StoredScores(day, week, month, total, n_day, n_week, n_month, n_all, trend)
 
 
 def paper_stats(
@@ -227,7 +199,8 @@ def paper_stats(
     )
     merged = _merge_sources(sources)
     score = sum(c.score for c in merged)
-    return PaperStats(paper=paper, score=score, sources=merged, last_share_at=last_share_at)
+    key = paper_trend_key(signals, config) if window == "trending" else None
+    return PaperStats(paper, score, merged, last_share_at, rank_key=key)
 
 
 def _merge_sources(counts: Iterable[SourceCounts]) -> tuple[SourceCounts, ...]:

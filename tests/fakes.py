@@ -27,7 +27,7 @@ from core.models import (
     VoteSnapshot,
     Window,
 )
-from core.ports import Batch, CardFacts, CardQuery, Clock, TopQuery
+from core.ports import Batch, CardFacts, CardQuery, Clock, SweepReport, TopQuery
 from core.ranking import RankingConfig, rank_papers, tie_key
 from core.replies import Reply
 from core.signals import Signal, Snapshot, paper_stats, share_signal, vote_signal
@@ -131,6 +131,13 @@ class InMemoryPaperRepository:
         return result
 
     # --- reads ------------------------------------------------------------------------------
+
+    async def sweep(self, now: datetime) -> SweepReport:
+        # Every read here recomputes from the rows at its own `now`: nothing to bring forward.
+        return SweepReport(steps=0, rescored=0, longest_step=0.0)
+
+    async def rescore(self) -> int:
+        return len(self._state.papers)
 
     async def get_paper(self, arxiv_id: str) -> Paper | None:
         record = self._state.papers.get(arxiv_id)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models import ChatRef, Platform
 from core.storage.subscription_tables import DeliveryRow, SentPaperRow, SubscriptionRow
-from core.storage.upsert import execute_many, insert_for, is_postgres
+from core.storage.upsert import insert_for, is_postgres
 from core.subscriptions import Delivery, DeliveryStatus, NewDelivery, Outcome, Subscription
 
 T = TypeVar("T")
@@ -196,8 +196,9 @@ class SqlSubscriptionStore:
                 )
                 chats.update((i, (platform, chat_id)) for i, platform, chat_id in rows)
             found = [o for o in outcomes if o.delivery_id in chats]
-            await execute_many(
-                session,
+            if not found:
+                return
+            await session.execute(
                 _RECORD_OUTCOME,
                 [
                     {
@@ -223,7 +224,7 @@ class SqlSubscriptionStore:
                     {"platform": p, "chat_id": c, "arxiv_id": a, "sent_at": at}
                     for (p, c, a), at in sent.items()
                 ]
-                await execute_many(session, stmt, values)
+                await session.execute(stmt, values)
 
     async def retry(self, delivery_id: int, not_before: datetime, error: str) -> None:
         """Put a claimed delivery back in the queue."""

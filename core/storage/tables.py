@@ -35,8 +35,7 @@ RANKED_ABOVE = {
     "score_week": "0",
     "score_month": "0",
     "score_all": "0",
-    "trend_shares": "-1e308",
-    "trend_votes": "-1e308",
+    "trend": "-1e308",
 }
 
 
@@ -68,8 +67,7 @@ class PaperRow(Base):
     unknown_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     first_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_share_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    # The moment the stored signals and scores below were computed for (see storage.fold).
-    scores_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Window scores as of the sweep's watermark; the trending key at any time (storage.scores).
     score_day: Mapped[float] = mapped_column(Float, default=0.0)
     score_week: Mapped[float] = mapped_column(Float, default=0.0)
     score_month: Mapped[float] = mapped_column(Float, default=0.0)
@@ -78,17 +76,15 @@ class PaperRow(Base):
     networks_week: Mapped[int] = mapped_column(Integer, default=0)
     networks_month: Mapped[int] = mapped_column(Integer, default=0)
     networks_all: Mapped[int] = mapped_column(Integer, default=0)
-    # log2 of the weighted decayed sums; see core.ranking. -1e308 stands for "nothing".
-    trend_shares: Mapped[float] = mapped_column(Float, default=-1e308)
-    trend_votes: Mapped[float] = mapped_column(Float, default=-1e308)
+    # The trending key (core.ranking): -1e308 stands for "nothing".
+    trend: Mapped[float] = mapped_column(Float, default=-1e308)
 
     __table_args__ = (
         _partial("ix_papers_rank_day", "score_day", "networks_day", "last_share_at"),
         _partial("ix_papers_rank_week", "score_week", "networks_week", "last_share_at"),
         _partial("ix_papers_rank_month", "score_month", "networks_month", "last_share_at"),
         Index("ix_papers_rank_all", "score_all", "networks_all", "last_share_at"),
-        Index("ix_papers_trend_shares", "trend_shares"),
-        _partial("ix_papers_trend_votes", "trend_votes"),
+        _partial("ix_papers_trend", "trend", "networks_all", "last_share_at"),
         Index("ix_papers_published", "published"),
     )
 
@@ -133,7 +129,7 @@ class SharerRow(Base):
     last_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     # No index on `last_at`: a sharer's last share is a mention, so sharers leaving a window
-    # are found through the mentions' time indexes (storage.fold, storage.freshness). Two more
+    # are found through the mentions' time index (storage.sweep). Two more
     # indexes here would cost an import about as much as the mentions' own.
     # Small rows under a composite key: on SQLite, one B-tree instead of a table and a key.
     __table_args__ = ({"sqlite_with_rowid": False},)
@@ -160,7 +156,7 @@ class SnapshotRow(Base):
 
 
 class SignalRow(Base):
-    """One source's contribution to one paper, as of the last refresh (see repository)."""
+    """One source's contribution to one paper: window counts as of the sweep (storage.scores)."""
 
     __tablename__ = "paper_signals"
 
@@ -201,7 +197,7 @@ class HealthRow(Base):
 
 
 class MetaRow(Base):
-    """Small key/value facts about the store (when scores were refreshed, with which config)."""
+    """Small key/value facts about the store (the sweep's watermark, the scores' config)."""
 
     __tablename__ = "meta"
 

@@ -175,7 +175,7 @@ async def test_migrations_build_the_schema_the_tables_declare(engine: AsyncEngin
             "ix_papers_rank_day",
             "ix_papers_rank_week",
             "ix_papers_rank_month",
-            "ix_papers_trend_votes",
+            "ix_papers_trend",
         }
     )
     if sqlite:  # kept as written; PostgreSQL rewrites it (`(score_day > (0)::double precision)`)

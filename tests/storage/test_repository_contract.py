@@ -182,12 +182,16 @@ async def test_top_windows_let_shares_go_as_time_passes(
 
     assert await windows() == {"day": [A, B], "week": [A, B], "month": [A, B], "all": [A, B]}
     clock.advance(timedelta(hours=2))  # A is 25 h old
+    await repo.sweep(clock.now())
     assert await windows() == {"day": [B], "week": [A, B], "month": [A, B], "all": [A, B]}
     clock.advance(timedelta(days=6))  # A is 7 days and 1 h old, B 6 days and 2 h
+    await repo.sweep(clock.now())
     assert await windows() == {"day": [], "week": [B], "month": [A, B], "all": [A, B]}
     clock.advance(timedelta(days=23))  # A is 30 days and 1 h old
+    await repo.sweep(clock.now())
     assert await windows() == {"day": [], "week": [], "month": [B], "all": [A, B]}
     clock.advance(timedelta(days=1))
+    await repo.sweep(clock.now())
     assert await windows() == {"day": [], "week": [], "month": [], "all": [A, B]}
 
 
@@ -198,6 +202,7 @@ async def test_top_day_window_holds_a_share_exactly_one_day_old(
 
     assert await ids(repo, "day", clock.now()) == [A]
     clock.advance(timedelta(minutes=2))
+    await repo.sweep(clock.now())
     assert await ids(repo, "day", clock.now()) == []
 
 
@@ -210,6 +215,7 @@ async def test_top_windows_count_a_sharer_by_their_latest_share(
 
     assert await ranked(repo, "day") == approx([(A, 1.0)])
     clock.advance(timedelta(hours=22))
+    await repo.sweep(clock.now())
     assert await ranked(repo, "day", clock.now()) == []
 
 
@@ -220,8 +226,10 @@ async def test_top_window_votes_move_as_snapshots_leave(
 
     assert await ranked(repo, "day") == approx([(A, 4.0)])  # everything counts: log2(1 + 15)
     clock.advance(timedelta(hours=6))  # the 8-vote snapshot is now the baseline
+    await repo.sweep(clock.now())
     assert await ranked(repo, "day", clock.now()) == approx([(A, 3.0)])  # log2(1 + 7)
     clock.advance(timedelta(hours=20))
+    await repo.sweep(clock.now())
     assert await ranked(repo, "day", clock.now()) == []
 
 
@@ -229,8 +237,8 @@ async def test_top_trending_halves_a_share_a_day_old(repo: PaperRepository) -> N
     await repo.add_mentions([share(A, "alice"), share(B, "bob", at=hours_ago(24))])
     await repo.add_snapshots([votes(C, 6, at=hours_ago(24))])
 
-    # Six votes gained a day ago weigh three: log2(1 + 3).
-    assert await ranked(repo, "trending") == approx([(C, 2.0), (A, 1.0), (B, 0.5)])
+    # Six votes gained a day ago: log2(1 + 6) points, halved.
+    assert await ranked(repo, "trending") == approx([(C, math.log2(7) / 2), (A, 1.0), (B, 0.5)])
 
 
 async def test_top_trending_decays_each_sharer_from_their_first_share(

@@ -241,6 +241,11 @@ async def test_new_weights_rescore_papers_already_stored(
     assert await ranked(before) == approx([(A, 2.0), (B, 1.0)])
 
     after = await make_repo(RankingConfig(weights={"x": 5.0}))
+    # Reads answer from the scores stored until the sweep at start applies the new weights.
+    assert [i for i, _ in await ranked(after)] == [A, B]
+    report = await after.sweep(START)
 
+    assert report.rescored == 2
     assert await ranked(after) == approx([(B, 5.0), (A, 2.0)])
     assert await ranked(after, "trending") == approx([(B, 5.0), (A, 2.0)])
+    assert (await after.sweep(START)).rescored == 0  # applied once

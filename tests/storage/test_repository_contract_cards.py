@@ -199,7 +199,7 @@ async def test_card_reads_what_the_single_reads_return(repo: PaperRepository) ->
             share(A, "cy", engagement=1, post_id="cy-1"),
             share(A, "dee", source="x", post_id="dee-1"),
             share(A, "early", at=first - timedelta(hours=1), post_id="early-1"),
-            *(share(B, f"b{i}") for i in range(9)),
+            *(share(B, f"b{i}") for i in range(12)),
             share(C, "carl"),
         ]
     )

@@ -1,9 +1,4 @@
-"""Read side of `SqlPaperRepository` for one paper: its card, shares per day, posts, discussions.
-
-A card is read in one session, so `/paper` takes one connection and reads the paper's stats
-once for its score and its rank. The statements are built once with bound parameters: `/paper`
-runs each of them, and building one again costs more than SQLite takes to answer it.
-"""
+"""Reads of one paper's card besides its score: shares per day, top posts, discussions."""
 
 from __future__ import annotations
 
@@ -12,12 +7,10 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Integer, Select, bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.models import Discussion, Mention
-from core.ports import CardFacts, CardQuery
 from core.storage.tables import MentionRow, SnapshotRow
-from core.storage.trending import TrendingMixin
 
 _MENTION = (
     MentionRow.source,
@@ -64,50 +57,6 @@ _DISCUSSIONS = (
 )
 
 
-class CardMixin(TrendingMixin):
-    """A paper's card and the reads it is made of; the repository supplies stats and freshness."""
-
-    _factory: async_sessionmaker[AsyncSession]
-
-    async def _fresh(self, session: AsyncSession, now: datetime) -> None:
-        raise NotImplementedError
-
-    async def card(self, query: CardQuery, now: datetime) -> CardFacts:
-        """Read a paper card in one session: one connection, and the stats read once."""
-        arxiv_id = query.arxiv_id
-        async with self._factory() as session:
-            await self._fresh(session, now)
-            found = await self._stats(session, [arxiv_id], "trending", now)
-            stats = found[0] if found else None
-            rank = None
-            if stats is not None and stats.score:
-                rank = await self._trending_place(session, stats, now)
-            connection = await session.connection()
-            daily = await _daily_shares(connection, arxiv_id, query.first_day, query.days)
-            return CardFacts(
-                stats=stats,
-                rank=rank,
-                daily_shares=tuple(daily),
-                top_posts=tuple(await _top_posts(connection, arxiv_id, query.posts)),
-                discussions=tuple(await _discussions(connection, arxiv_id, query.discussions)),
-            )
-
-    async def daily_shares(self, arxiv_id: str, first: datetime, days: int) -> list[int]:
-        """Return the paper's shares per UTC day for `days` days from `first`."""
-        async with self._factory() as session:
-            return await _daily_shares(await session.connection(), arxiv_id, first, days)
-
-    async def top_posts(self, arxiv_id: str, limit: int) -> list[Mention]:
-        """Return the paper's most engaging shares, then the earliest, one per account."""
-        async with self._factory() as session:
-            return await _top_posts(await session.connection(), arxiv_id, limit)
-
-    async def discussions(self, arxiv_id: str, limit: int) -> list[Discussion]:
-        """Return aggregator items about the paper, most voted first."""
-        async with self._factory() as session:
-            return await _discussions(await session.connection(), arxiv_id, limit)
-
-
 @cache
 def _daily(days: int) -> Select[Any]:
     # One count per day over the (arxiv_id, posted_at) index, all in one statement: a popular
@@ -126,7 +75,7 @@ def _daily(days: int) -> Select[Any]:
     )
 
 
-async def _daily_shares(
+async def daily_shares(
     connection: AsyncConnection, arxiv_id: str, first: datetime, days: int
 ) -> list[int]:
     """The paper's shares per UTC day for `days` days from `first`."""
@@ -137,7 +86,7 @@ async def _daily_shares(
     return [int(n) for n in row]
 
 
-async def _top_posts(connection: AsyncConnection, arxiv_id: str, limit: int) -> list[Mention]:
+async def top_posts(connection: AsyncConnection, arxiv_id: str, limit: int) -> list[Mention]:
     """The paper's most engaging shares, then the earliest, one per account."""
     posts: list[Mention] = []
     seen: set[tuple[str, str]] = set()
@@ -159,7 +108,7 @@ async def _top_posts(connection: AsyncConnection, arxiv_id: str, limit: int) -> 
     return posts
 
 
-async def _discussions(connection: AsyncConnection, arxiv_id: str, limit: int) -> list[Discussion]:
+async def discussions(connection: AsyncConnection, arxiv_id: str, limit: int) -> list[Discussion]:
     """Aggregator items about the paper with their latest counts, most voted first."""
     rows = await connection.execute(_DISCUSSIONS, {"arxiv_id": arxiv_id, "limit": limit})
     return [Discussion(*r) for r in rows]

@@ -1,0 +1,106 @@
+"""`SqlPaperMetadata`: what arXiv told us about papers, and which ids it still has to."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.models import Paper
+from core.ports import Clock
+from core.storage.ranking_reads import PAPER_BY_ID, paper_from_row, reading
+from core.storage.scores import PAPERS, chunks
+from core.storage.tables import PaperRow
+from core.storage.upsert import insert_for
+
+UNKNOWN_RETRY = timedelta(days=1)  # ask arXiv again about an id it did not know
+
+
+class SqlPaperMetadata:
+    """Papers' arXiv metadata in one SQL database."""
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self._factory = factory
+        self._clock = clock
+
+    async def save_papers(self, papers: Sequence[Paper]) -> None:
+        """Insert or update papers' metadata; a paper without a title keeps what we had."""
+        async with self._factory() as session, session.begin():
+            await save_papers(session, papers, self._clock.now())
+
+    async def get_paper(self, arxiv_id: str) -> Paper | None:
+        """Return a tracked paper, with or without metadata."""
+        async with reading(self._factory) as connection:
+            row = (await connection.execute(PAPER_BY_ID, {"arxiv_id": arxiv_id})).first()
+            return None if row is None else paper_from_row(row)
+
+    async def missing_metadata(self, limit: int) -> list[str]:
+        """Return ids arXiv has not described yet, most shared first."""
+        retry = self._clock.now() - UNKNOWN_RETRY
+        async with self._factory() as session:
+            rows = await session.execute(
+                select(PaperRow.arxiv_id)
+                .where(PaperRow.title.is_(None))
+                .where(or_(PaperRow.unknown_at.is_(None), PaperRow.unknown_at < retry))
+                .order_by(PaperRow.score_all.desc(), PaperRow.arxiv_id)
+                .limit(limit)
+            )
+            return list(rows.scalars())
+
+    async def mark_unknown(self, arxiv_ids: Sequence[str], now: datetime) -> None:
+        """Remember ids arXiv did not know."""
+        async with self._factory() as session, session.begin():
+            for part in chunks(list(arxiv_ids)):
+                await session.execute(
+                    update(PaperRow).where(PaperRow.arxiv_id.in_(part)).values(unknown_at=now)
+                )
+
+    async def count_waiting(self) -> int:
+        """How many shared papers still wait for arXiv's metadata."""
+        async with reading(self._factory) as connection:
+            rows = await connection.execute(
+                select(func.count()).select_from(PaperRow).where(PaperRow.title.is_(None))
+            )
+            return int(rows.scalar_one())
+
+
+async def track(session: AsyncSession, arxiv_ids: set[str], now: datetime) -> None:
+    """Add the rows of papers not met before (no scores yet)."""
+    rows = [{"arxiv_id": i, "first_seen_at": now} for i in sorted(arxiv_ids)]
+    for part in chunks(rows, 5000):
+        await session.execute(insert_for(session, PAPERS).on_conflict_do_nothing(), list(part))
+
+
+async def save_papers(session: AsyncSession, papers: Sequence[Paper], now: datetime) -> None:
+    """Write the metadata of described papers, adding their rows when new."""
+    described = [p for p in papers if p.has_metadata]
+    if not described:
+        return
+    await track(session, {p.arxiv_id for p in described}, now)
+    # A listing may not know what the API told us (a cross-list has no date): never blank
+    # a known field. Rows with different keys are grouped into one executemany each.
+    rows = [
+        {k: v for k, v in _paper_values(p, now).items() if v is not None or k == "unknown_at"}
+        for p in described
+    ]
+    await session.execute(update(PaperRow), rows)
+
+
+def _paper_values(p: Paper, now: datetime) -> dict[str, Any]:
+    return {
+        "arxiv_id": p.arxiv_id,
+        "title": p.title,
+        "authors": json.dumps(list(p.authors), ensure_ascii=False) if p.authors else None,
+        "abstract": p.abstract,
+        "categories": " " + " ".join(p.categories) + " " if p.categories else None,
+        "published": p.published,
+        "updated": p.updated,
+        "version": p.version,
+        "search_text": f"{p.title} {p.abstract or ''}".lower(),
+        "metadata_at": now,
+        "unknown_at": None,
+    }

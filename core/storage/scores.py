@@ -1,0 +1,371 @@
+"""The score store: each paper's window scores and trending key, written when its rows arrive.
+
+    trending(paper, now) = 2^(-(now - L)/h) · Σ_i c_i · 2^((t_i - L)/h)
+    papers.trend         = round(log2 Σ_i c_i · 2^((t_i - L)/h), 9)
+
+A new sharer's first share at t_i adds c_i = w_network; a vote gain g_i > 0 seen in a snapshot at
+t_i adds c_i = w_aggregator · log2(1 + g_i); L is the fixed landmark `core.ranking.EPOCH`. The
+factor before the sum is the same for every paper, so the order of `papers.trend` is the trending
+order at every moment: `/top` reads it as an index, and nothing rescores it as time passes.
+Kept as log2 of the sum (terms added by log-sum-exp), the key cannot overflow: it grows by one
+per half-life, about 10^5 after ten years at a one-hour half-life, where a float still resolves
+the 1e-9 it is rounded to. So the landmark stays fixed and never needs a rebase.
+
+Invariants, for every paper:
+- `paper_signals` holds, per source and kind, the unweighted counts of the day, week and month
+  windows as of the watermark S (`meta.swept_until`), the all-time count, and the source's own
+  unweighted trending log-sum; `papers` holds `core.signals.stored_scores` of those rows.
+- A sharer counts in a window iff their last share is inside it as of S. Inserts count that way;
+  `storage.sweep` moves S to the present and subtracts what left, so reads never write.
+- What cannot be added to a sum (a share older than its account's first, a deleted share, new
+  weights) recomputes the paper from its rows: `rescore`.
+
+A share's score is written by `add_shares`; a vote gain's by `refresh_votes`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, delete, func, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.ranking import NEG_INF, WINDOW_LENGTHS, RankingConfig, decay_exponent, log2_add
+from core.signals import FIXED_WINDOWS, Signal, Snapshot, share_signal, stored_scores, vote_signal
+from core.storage.tables import MetaRow, PaperRow, SharerRow, SignalRow, SnapshotRow
+from core.storage.types import UtcDateTime
+from core.storage.upsert import insert_for, is_postgres
+
+WATERMARK = "swept_until"  # the moment the window counts are as of
+SIGNATURE = "scores_signature"  # the weights and half-life the stored scores were made with
+CHUNK = 500  # keys per IN clause: well under SQLite's bound-parameter limit
+FLOOR = -1e308  # how -inf is stored: not every database takes infinities
+SPANS = tuple(n for w in FIXED_WINDOWS if (n := WINDOW_LENGTHS[w]) is not None)  # day, week, month
+PAPERS = cast(Table, PaperRow.__table__)
+SIGNALS = cast(Table, SignalRow.__table__)
+SHARERS = cast(Table, SharerRow.__table__)
+META = cast(Table, MetaRow.__table__)
+
+Key = tuple[str, str, str]  # (arxiv_id, source, author): a sharer
+Signals = dict[str, dict[tuple[str, str], Signal]]  # paper -> (source, kind) -> signal
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    """Split a sequence into slices of at most `size`."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def to_db(value: float) -> float:
+    """Store -inf as the floor value."""
+    return FLOOR if value == NEG_INF else value
+
+
+def from_db(value: float) -> float:
+    """Read the floor value back as -inf."""
+    return NEG_INF if value <= FLOOR else value
+
+
+async def watermark(
+    session: AsyncSession, now: datetime, config: RankingConfig, *, exclusive: bool = False
+) -> datetime:
+    """Return S, locking its row: shared by inserts, exclusive by a sweep step (PostgreSQL).
+
+    A store without one is new and empty: its windows are current `now`, its scores made with
+    `config`.
+    """
+    stmt = select(MetaRow.value).where(MetaRow.key == WATERMARK).with_for_update(read=not exclusive)
+    value = (await session.execute(stmt)).scalar_one_or_none()
+    if value is None:
+        rows = [{"key": WATERMARK, "value": now.isoformat()}]
+        rows.append({"key": SIGNATURE, "value": config.signature})
+        await session.execute(insert_for(session, META).on_conflict_do_nothing(), rows)
+        value = (await session.execute(stmt)).scalar_one()
+    return datetime.fromisoformat(value)
+
+
+async def add_shares(
+    session: AsyncSession,
+    shares: Iterable[tuple[str, str, str, datetime]],
+    as_of: datetime,
+    config: RankingConfig,
+) -> None:
+    """Fold new shares `(arxiv_id, source, author, posted_at)` into sharers and scores."""
+    spans: dict[Key, list[datetime]] = {}
+    newest: dict[str, datetime] = {}
+    for arxiv_id, source, author, posted_at in shares:
+        span = spans.setdefault((arxiv_id, source, author), [posted_at, posted_at])
+        span[0], span[1] = min(span[0], posted_at), max(span[1], posted_at)
+        newest[arxiv_id] = max(newest.get(arxiv_id, posted_at), posted_at)
+    if not spans:
+        return
+    before = await _read_sharers(session, sorted(spans))
+    inserted = await _insert_sharers(session, {k: v for k, v in spans.items() if k not in before})
+    await _widen_sharers(session, {k: spans[k] for k in before})
+    papers = sorted(newest)
+    signals = await read_signals(session, papers)
+    limits = [as_of - length for length in SPANS]
+    redo: set[str] = set()
+    for key, (first, last) in sorted(spans.items()):
+        arxiv_id, source, _ = key
+        old = before.get(key)
+        if (old is None and key not in inserted) or (old is not None and first < old[0]):
+            redo.add(arxiv_id)  # another writer's row, or an earlier first share: not a sum
+            continue
+        signal = signals[arxiv_id].get((source, "share")) or Signal(source, "share")
+        counts = [signal.day, signal.week, signal.month, signal.total]
+        trend = signal.trend
+        if old is None:  # a new sharer: one more in each window it is in, one more term
+            for w, limit in enumerate(limits):
+                counts[w] += last >= limit
+            counts[3] += 1
+            trend = log2_add(trend, decay_exponent(first, config.half_life))
+        else:
+            moved = max(old[1], last)
+            for w, limit in enumerate(limits):
+                counts[w] += int(moved >= limit) - int(old[1] >= limit)
+        day, week, month, total = counts
+        signals[arxiv_id][(source, "share")] = Signal(
+            source, "share", day, week, month, total, trend
+        )
+    await store(session, [p for p in papers if p not in redo], signals, config, newest)
+    await rescore(session, sorted(redo), as_of, config, newest)
+
+
+async def refresh_votes(
+    session: AsyncSession, arxiv_ids: Iterable[str], as_of: datetime, config: RankingConfig
+) -> None:
+    """Recompute the vote signals of papers from their snapshots, windows as of `as_of`.
+
+    A paper's snapshots are few (one an item a poll), so they are read whole.
+    """
+    papers = sorted(set(arxiv_ids))
+    signals = await read_signals(session, papers)
+    for (arxiv_id, source), series in (await _read_snapshots(session, papers)).items():
+        signals[arxiv_id][(source, "vote")] = vote_signal(source, series, as_of, config)
+    await store(session, papers, signals, config)
+
+
+async def rescore(
+    session: AsyncSession,
+    arxiv_ids: Sequence[str],
+    as_of: datetime,
+    config: RankingConfig,
+    newest: Mapping[str, datetime] | None = None,
+) -> None:
+    """Recompute papers' signals and scores from all their sharers and snapshots."""
+    for part in chunks(arxiv_ids):
+        signals: Signals = {p: {} for p in part}
+        sharers: dict[tuple[str, str], list[tuple[datetime, datetime]]] = defaultdict(list)
+        rows = await session.execute(
+            select(
+                SharerRow.arxiv_id, SharerRow.source, SharerRow.first_at, SharerRow.last_at
+            ).where(SharerRow.arxiv_id.in_(part))
+        )
+        for arxiv_id, source, first, last in rows:
+            sharers[(arxiv_id, source)].append((first, last))
+        for (arxiv_id, source), pairs in sharers.items():
+            signals[arxiv_id][(source, "share")] = share_signal(source, pairs, as_of, config)
+        for (arxiv_id, source), series in (await _read_snapshots(session, part)).items():
+            signals[arxiv_id][(source, "vote")] = vote_signal(source, series, as_of, config)
+        await session.execute(delete(SIGNALS).where(SIGNALS.c.arxiv_id.in_(part)))
+        await store(session, part, signals, config, newest)
+
+
+async def read_signals(session: AsyncSession, arxiv_ids: Sequence[str]) -> Signals:
+    """Read the stored signals of papers (every paper asked for has an entry)."""
+    found: Signals = {p: {} for p in arxiv_ids}
+    columns = [c for c in SIGNALS.c if c.key != "arxiv_id"]
+    for part in chunks(arxiv_ids):
+        rows = await session.execute(
+            select(SIGNALS.c.arxiv_id, *columns).where(SIGNALS.c.arxiv_id.in_(part))
+        )
+        for arxiv_id, source, kind, *values in rows:
+            signal = signal_of(source, kind, *values)
+            found[arxiv_id][(source, signal.kind)] = signal
+    return found
+
+
+def signal_of(
+    source: str,
+    kind: str,
+    day: float,
+    week: float,
+    month: float,
+    total: float,
+    trend: float,
+    comments: int,
+) -> Signal:
+    """A stored signal row's values as a `Signal`."""
+    return Signal(
+        source,
+        "share" if kind == "share" else "vote",
+        day,
+        week,
+        month,
+        total,
+        from_db(trend),
+        comments,
+    )
+
+
+async def store(
+    session: AsyncSession,
+    papers: Sequence[str],
+    signals: Signals,
+    config: RankingConfig,
+    newest: Mapping[str, datetime] | None = None,
+) -> None:
+    """Write papers' signal rows and the scores made of them.
+
+    `newest` holds each paper's newest new share, to raise `last_share_at` to.
+    """
+    if not papers:
+        return
+    rows = [_signal_row(p, s) for p in papers for s in signals[p].values()]
+    for part in chunks(rows, 2000):
+        stmt = insert_for(session, SIGNALS)
+        replace = {c: stmt.excluded[c] for c in ("day", "week", "month", "total", "trend")}
+        replace["comments"] = stmt.excluded.comments
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["arxiv_id", "source", "kind"], set_=replace
+        )
+        await session.execute(stmt, list(part))
+    later = newest or {}
+    scores = [_score_row(p, signals[p].values(), config, later.get(p)) for p in papers]
+    await session.execute(_update_scores(session), scores)
+
+
+def _signal_row(arxiv_id: str, s: Signal) -> dict[str, Any]:
+    return {
+        "arxiv_id": arxiv_id,
+        "source": s.source,
+        "kind": s.kind,
+        "day": s.day,
+        "week": s.week,
+        "month": s.month,
+        "total": s.total,
+        "trend": to_db(s.trend),
+        "comments": s.comments,
+    }
+
+
+def _score_row(
+    arxiv_id: str, signals: Iterable[Signal], config: RankingConfig, newest: datetime | None
+) -> dict[str, Any]:
+    scores = stored_scores(list(signals), config)
+    return {
+        "b_arxiv_id": arxiv_id,
+        "b_score_day": scores.day,
+        "b_score_week": scores.week,
+        "b_score_month": scores.month,
+        "b_score_all": scores.all,
+        "b_networks_day": scores.networks_day,
+        "b_networks_week": scores.networks_week,
+        "b_networks_month": scores.networks_month,
+        "b_networks_all": scores.networks_all,
+        "b_trend": to_db(scores.trend),
+        "b_newest": newest,
+    }
+
+
+def _update_scores(session: AsyncSession) -> Any:
+    """UPDATE a paper's scores by id, raising `last_share_at` to its newest new share."""
+    greatest = func.greatest if is_postgres(session) else func.max
+    newest = bindparam("b_newest", type_=UtcDateTime())
+    names = (
+        *("score_day", "score_week", "score_month", "score_all"),
+        *("networks_day", "networks_week", "networks_month", "networks_all", "trend"),
+    )
+    return (
+        update(PAPERS)
+        .where(PAPERS.c.arxiv_id == bindparam("b_arxiv_id"))
+        .values(
+            {
+                **{name: bindparam(f"b_{name}") for name in names},
+                # SQLite's max() is NULL when an argument is: keep whichever side is known.
+                "last_share_at": func.coalesce(
+                    greatest(PAPERS.c.last_share_at, newest), newest, PAPERS.c.last_share_at
+                ),
+            }
+        )
+    )
+
+
+async def _read_sharers(
+    session: AsyncSession, keys: Sequence[Key]
+) -> dict[Key, tuple[datetime, datetime]]:
+    found: dict[Key, tuple[datetime, datetime]] = {}
+    key = tuple_(SharerRow.arxiv_id, SharerRow.source, SharerRow.author)
+    for part in chunks(keys):
+        rows = await session.execute(
+            select(SharerRow.arxiv_id, SharerRow.source, SharerRow.author, SharerRow.first_at)
+            .add_columns(SharerRow.last_at)
+            .where(key.in_(part))
+        )
+        for arxiv_id, source, author, first, last in rows:
+            found[(arxiv_id, source, author)] = (first, last)
+    return found
+
+
+async def _insert_sharers(session: AsyncSession, spans: Mapping[Key, list[datetime]]) -> set[Key]:
+    """Insert sharers not seen before; return the keys that went in (not another writer's)."""
+    rows = [
+        {"arxiv_id": k[0], "source": k[1], "author": k[2], "first_at": v[0], "last_at": v[1]}
+        for k, v in sorted(spans.items())
+    ]
+    inserted: set[Key] = set()
+    for part in chunks(rows, 2000):
+        stmt = insert_for(session, SHARERS).on_conflict_do_nothing()
+        stmt = stmt.returning(SHARERS.c.arxiv_id, SHARERS.c.source, SHARERS.c.author)
+        result = await session.execute(stmt, list(part))
+        inserted.update((a, s, u) for a, s, u in result)
+    return inserted
+
+
+async def _widen_sharers(session: AsyncSession, spans: Mapping[Key, list[datetime]]) -> None:
+    """Widen known sharers' first and last share to take in the batch's."""
+    if not spans:
+        return
+    least, greatest = (func.least, func.greatest) if is_postgres(session) else (func.min, func.max)
+    first = bindparam("b_first", type_=UtcDateTime())
+    last = bindparam("b_last", type_=UtcDateTime())
+    stmt = (
+        update(SHARERS)
+        .where(
+            SHARERS.c.arxiv_id == bindparam("b_arxiv_id"),
+            SHARERS.c.source == bindparam("b_source"),
+            SHARERS.c.author == bindparam("b_author"),
+        )
+        .values(
+            first_at=least(SHARERS.c.first_at, first), last_at=greatest(SHARERS.c.last_at, last)
+        )
+    )
+    rows = [
+        {"b_arxiv_id": k[0], "b_source": k[1], "b_author": k[2], "b_first": v[0], "b_last": v[1]}
+        for k, v in sorted(spans.items())
+    ]
+    await session.execute(stmt, rows)
+
+
+async def _read_snapshots(
+    session: AsyncSession, arxiv_ids: Sequence[str]
+) -> dict[tuple[str, str], list[Snapshot]]:
+    snaps: dict[tuple[str, str], list[Snapshot]] = defaultdict(list)
+    for part in chunks(arxiv_ids):
+        rows = await session.execute(
+            select(
+                SnapshotRow.arxiv_id,
+                SnapshotRow.source,
+                SnapshotRow.item_id,
+                SnapshotRow.taken_at,
+                SnapshotRow.votes,
+                SnapshotRow.comments,
+            ).where(SnapshotRow.arxiv_id.in_(part))
+        )
+        for arxiv_id, source, item_id, taken_at, votes, comments in rows:
+            snaps[(arxiv_id, source)].append(Snapshot(item_id, taken_at, votes, comments))
+    return snaps
