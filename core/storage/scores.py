@@ -102,18 +102,18 @@ async def add_shares(
         newest[arxiv_id] = max(newest.get(arxiv_id, posted_at), posted_at)
     if not spans:
         return
-    before = await _read_sharers(session, sorted(spans))
-    inserted = await _insert_sharers(session, {k: v for k, v in spans.items() if k not in before})
+    inserted = await _insert_sharers(session, spans)
+    before = await _read_sharers(session, [k for k in spans if k not in inserted])
     await _widen_sharers(session, {k: spans[k] for k in before})
     papers = sorted(newest)
     signals = await read_signals(session, papers)
     limits = [as_of - length for length in SPANS]
     redo: set[str] = set()
-    for key, (first, last) in sorted(spans.items()):
+    for key, (first, last) in spans.items():
         arxiv_id, source, _ = key
         old = before.get(key)
         if (old is None and key not in inserted) or (old is not None and first < old[0]):
-            redo.add(arxiv_id)  # another writer's row, or an earlier first share: not a sum
+            redo.add(arxiv_id)  # gone meanwhile (a deletion), or an earlier first share
             continue
         signal = signals[arxiv_id].get((source, "share")) or Signal(source, "share")
         counts = [signal.day, signal.week, signal.month, signal.total]
@@ -144,7 +144,7 @@ async def refresh_votes(
     """
     papers = sorted(set(arxiv_ids))
     signals = await read_signals(session, papers)
-    for (arxiv_id, source), series in (await _read_snapshots(session, papers)).items():
+    for (arxiv_id, source), series in (await read_snapshots(session, papers)).items():
         signals[arxiv_id][(source, "vote")] = vote_signal(source, series, as_of, config)
     await store(session, papers, signals, config)
 
@@ -169,7 +169,7 @@ async def rescore(
             sharers[(arxiv_id, source)].append((first, last))
         for (arxiv_id, source), pairs in sharers.items():
             signals[arxiv_id][(source, "share")] = share_signal(source, pairs, as_of, config)
-        for (arxiv_id, source), series in (await _read_snapshots(session, part)).items():
+        for (arxiv_id, source), series in (await read_snapshots(session, part)).items():
             signals[arxiv_id][(source, "vote")] = vote_signal(source, series, as_of, config)
         await session.execute(delete(SIGNALS).where(SIGNALS.c.arxiv_id.in_(part)))
         await store(session, part, signals, config, newest)
@@ -312,7 +312,8 @@ async def _read_sharers(
 
 
 async def _insert_sharers(session: AsyncSession, spans: Mapping[Key, list[datetime]]) -> set[Key]:
-    """Insert sharers not seen before; return the keys that went in (not another writer's)."""
+    """Insert the sharers not stored yet; return their keys."""
+    # In key order: the B-tree takes the batch page by page.
     rows = [
         {"arxiv_id": k[0], "source": k[1], "author": k[2], "first_at": v[0], "last_at": v[1]}
         for k, v in sorted(spans.items())
@@ -351,9 +352,10 @@ async def _widen_sharers(session: AsyncSession, spans: Mapping[Key, list[datetim
     await session.execute(stmt, rows)
 
 
-async def _read_snapshots(
+async def read_snapshots(
     session: AsyncSession, arxiv_ids: Sequence[str]
 ) -> dict[tuple[str, str], list[Snapshot]]:
+    """Read the vote snapshots of papers, by (paper, source)."""
     snaps: dict[tuple[str, str], list[Snapshot]] = defaultdict(list)
     for part in chunks(arxiv_ids):
         rows = await session.execute(

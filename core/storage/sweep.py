@@ -24,13 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.ports import SweepReport
 from core.ranking import RankingConfig
-from core.signals import Signal
+from core.signals import Signal, vote_signal
 from core.storage.scores import (
     SIGNATURE,
     SPANS,
     WATERMARK,
     chunks,
     read_signals,
+    read_snapshots,
     rescore,
     store,
     watermark,
@@ -38,7 +39,7 @@ from core.storage.scores import (
 from core.storage.tables import MentionRow, MetaRow, PaperRow, SharerRow, SnapshotRow
 from core.storage.upsert import insert_for
 
-STEP_ROWS = 2000  # mentions leaving each window per step: a few tens of milliseconds of writing
+STEP_ROWS = 1000  # mentions leaving each window per step: tens of milliseconds of writing
 RESCORE_CHUNK = 200  # papers rescored per transaction
 _TICK = timedelta(microseconds=1)
 
@@ -100,12 +101,10 @@ async def sweep_step(
     end = await _step_end(session, start, now, rows)
     leaving = await _leaving(session, start, end)
     voted = await _voted(session, start, end)
-    papers = sorted({p for p, _, _ in leaving} - voted)
+    papers = sorted({p for p, _, _ in leaving} | voted)
     signals = await read_signals(session, papers)
     redo: set[str] = set()
     for (arxiv_id, source, w), n in leaving.items():
-        if arxiv_id in voted:
-            continue
         old = signals[arxiv_id].get((source, "share"))
         counts = [old.day, old.week, old.month] if old else [0.0, 0.0, 0.0]
         if old is None or counts[w] < n:
@@ -116,9 +115,10 @@ async def sweep_step(
         signals[arxiv_id][(source, "share")] = Signal(
             source, "share", day, week, month, old.total, old.trend
         )
+    for (arxiv_id, source), series in (await read_snapshots(session, sorted(voted))).items():
+        signals[arxiv_id][(source, "vote")] = vote_signal(source, series, end, config)
     await store(session, [p for p in papers if p not in redo], signals, config)
-    # A paper with votes leaving is recomputed whole: its shares' windows move too.
-    await rescore(session, sorted(redo | voted), end, config)
+    await rescore(session, sorted(redo), end, config)
     await session.execute(
         update(MetaRow).where(MetaRow.key == WATERMARK).values(value=end.isoformat())
     )
