@@ -26,7 +26,7 @@ A share's score is written by `add_shares`; a vote gain's by `refresh_votes`.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -50,7 +50,8 @@ SHARERS = cast(Table, SharerRow.__table__)
 META = cast(Table, MetaRow.__table__)
 
 Key = tuple[str, str, str]  # (arxiv_id, source, author): a sharer
-Signals = dict[str, dict[tuple[str, str], Signal]]  # paper -> (source, kind) -> signal
+SignalKey = tuple[str, str]  # (source, kind)
+Signals = dict[str, dict[SignalKey, Signal]]  # paper -> its signals
 
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -109,6 +110,7 @@ async def add_shares(
     signals = await read_signals(session, papers)
     limits = [as_of - length for length in SPANS]
     redo: set[str] = set()
+    changed: set[tuple[str, SignalKey]] = set()
     for key, (first, last) in spans.items():
         arxiv_id, source, _ = key
         old = before.get(key)
@@ -131,7 +133,8 @@ async def add_shares(
         signals[arxiv_id][(source, "share")] = Signal(
             source, "share", day, week, month, total, trend
         )
-    await store(session, [p for p in papers if p not in redo], signals, config, newest)
+        changed.add((arxiv_id, (source, "share")))
+    await store(session, [p for p in papers if p not in redo], signals, config, newest, changed)
     await rescore(session, sorted(redo), as_of, config, newest)
 
 
@@ -218,14 +221,20 @@ async def store(
     signals: Signals,
     config: RankingConfig,
     newest: Mapping[str, datetime] | None = None,
+    changed: Collection[tuple[str, SignalKey]] | None = None,
 ) -> None:
-    """Write papers' signal rows and the scores made of them.
+    """Write papers' signal rows (those `changed`, or all) and the scores made of them.
 
     `newest` holds each paper's newest new share, to raise `last_share_at` to.
     """
     if not papers:
         return
-    rows = [_signal_row(p, s) for p in papers for s in signals[p].values()]
+    rows = [
+        _signal_row(p, s)
+        for p in papers
+        for key, s in signals[p].items()
+        if changed is None or (p, key) in changed
+    ]
     for part in chunks(rows, 2000):
         stmt = insert_for(session, SIGNALS)
         replace = {c: stmt.excluded[c] for c in ("day", "week", "month", "total", "trend")}

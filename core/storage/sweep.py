@@ -29,6 +29,7 @@ from core.storage.scores import (
     SIGNATURE,
     SPANS,
     WATERMARK,
+    SignalKey,
     chunks,
     read_signals,
     read_snapshots,
@@ -104,6 +105,7 @@ async def sweep_step(
     papers = sorted({p for p, _, _ in leaving} | voted)
     signals = await read_signals(session, papers)
     redo: set[str] = set()
+    changed: set[tuple[str, SignalKey]] = set()
     for (arxiv_id, source, w), n in leaving.items():
         old = signals[arxiv_id].get((source, "share"))
         counts = [old.day, old.week, old.month] if old else [0.0, 0.0, 0.0]
@@ -115,9 +117,11 @@ async def sweep_step(
         signals[arxiv_id][(source, "share")] = Signal(
             source, "share", day, week, month, old.total, old.trend
         )
+        changed.add((arxiv_id, (source, "share")))
     for (arxiv_id, source), series in (await read_snapshots(session, sorted(voted))).items():
         signals[arxiv_id][(source, "vote")] = vote_signal(source, series, end, config)
-    await store(session, [p for p in papers if p not in redo], signals, config)
+        changed.add((arxiv_id, (source, "vote")))
+    await store(session, [p for p in papers if p not in redo], signals, config, None, changed)
     await rescore(session, sorted(redo), end, config)
     await session.execute(
         update(MetaRow).where(MetaRow.key == WATERMARK).values(value=end.isoformat())
