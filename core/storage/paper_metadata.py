@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.models import Paper
 from core.ports import Clock
 from core.storage.ranking_reads import PAPER_BY_ID, paper_from_row, reading
-from core.storage.scores import PAPERS, chunks
+from core.storage.scores import PAPERS
 from core.storage.tables import PaperRow
-from core.storage.upsert import insert_for
+from core.storage.upsert import chunks, insert_for
 
 UNKNOWN_RETRY = timedelta(days=1)  # ask arXiv again about an id it did not know
 

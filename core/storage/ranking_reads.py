@@ -24,8 +24,9 @@ from core.ports import CardFacts, CardQuery, Clock, TopQuery
 from core.ranking import RankingConfig
 from core.signals import Signal, paper_stats
 from core.storage.card_reads import daily_shares, discussions, top_posts
-from core.storage.scores import PAPERS, SIGNALS, chunks, signal_of
+from core.storage.scores import PAPERS, SIGNALS, signal_of
 from core.storage.tables import PaperRow, ranked
+from core.storage.upsert import chunks
 
 TRENDING_RANK_DEPTH = 200  # `/paper` reports trending ranks down to this depth
 CATEGORIES_TTL = 300.0  # seconds

@@ -18,12 +18,12 @@ from core.ports import Batch, Clock, SweepReport
 from core.ranking import RankingConfig
 from core.storage.paper_metadata import SqlPaperMetadata, save_papers, track
 from core.storage.ranking_reads import SqlRankingReads
-from core.storage.scores import add_shares, chunks, refresh_votes, rescore, watermark
+from core.storage.scores import add_shares, refresh_votes, rescore, watermark
 from core.storage.source_state import SqlSourceState
 from core.storage.statistics import ImportStatistics
 from core.storage.sweep import rescore_all, sweep
 from core.storage.tables import CursorRow, MentionRow, PaperRow, SharerRow, SnapshotRow
-from core.storage.upsert import insert_for
+from core.storage.upsert import chunks, insert_for
 
 MENTIONS = cast(Table, MentionRow.__table__)
 SNAPSHOTS = cast(Table, SnapshotRow.__table__)

@@ -30,34 +30,26 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select, tuple_, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ranking import NEG_INF, WINDOW_LENGTHS, RankingConfig, decay_exponent, log2_add
 from core.signals import FIXED_WINDOWS, Signal, Snapshot, share_signal, stored_scores, vote_signal
+from core.storage.sharers import Key, insert_sharers, read_sharers, widen_sharers
 from core.storage.tables import MetaRow, PaperRow, SharerRow, SignalRow, SnapshotRow
 from core.storage.types import UtcDateTime
-from core.storage.upsert import insert_for, is_postgres
+from core.storage.upsert import chunks, insert_for, is_postgres
 
 WATERMARK = "swept_until"  # the moment the window counts are as of
 SIGNATURE = "scores_signature"  # the weights and half-life the stored scores were made with
-CHUNK = 500  # keys per IN clause: well under SQLite's bound-parameter limit
 FLOOR = -1e308  # how -inf is stored: not every database takes infinities
 SPANS = tuple(n for w in FIXED_WINDOWS if (n := WINDOW_LENGTHS[w]) is not None)  # day, week, month
 PAPERS = cast(Table, PaperRow.__table__)
 SIGNALS = cast(Table, SignalRow.__table__)
-SHARERS = cast(Table, SharerRow.__table__)
 META = cast(Table, MetaRow.__table__)
 
-Key = tuple[str, str, str]  # (arxiv_id, source, author): a sharer
 SignalKey = tuple[str, str]  # (source, kind)
 Signals = dict[str, dict[SignalKey, Signal]]  # paper -> its signals
-
-
-def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    """Split a sequence into slices of at most `size`."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def to_db(value: float) -> float:
@@ -103,9 +95,10 @@ async def add_shares(
         newest[arxiv_id] = max(newest.get(arxiv_id, posted_at), posted_at)
     if not spans:
         return
-    inserted = await _insert_sharers(session, spans)
-    before = await _read_sharers(session, [k for k in spans if k not in inserted])
-    await _widen_sharers(session, {k: spans[k] for k in before})
+    await lock_papers(session, list(newest))
+    inserted = await insert_sharers(session, spans)
+    before = await read_sharers(session, [k for k in spans if k not in inserted])
+    await widen_sharers(session, {k: spans[k] for k in before})
     papers = sorted(newest)
     signals = await read_signals(session, papers)
     limits = [as_of - length for length in SPANS]
@@ -146,6 +139,7 @@ async def refresh_votes(
     A paper's snapshots are few (one an item a poll), so they are read whole.
     """
     papers = sorted(set(arxiv_ids))
+    await lock_papers(session, papers)
     signals = await read_signals(session, papers)
     for (arxiv_id, source), series in (await read_snapshots(session, papers)).items():
         signals[arxiv_id][(source, "vote")] = vote_signal(source, series, as_of, config)
@@ -160,6 +154,7 @@ async def rescore(
     newest: Mapping[str, datetime] | None = None,
 ) -> None:
     """Recompute papers' signals and scores from all their sharers and snapshots."""
+    await lock_papers(session, arxiv_ids)
     for part in chunks(arxiv_ids):
         signals: Signals = {p: {} for p in part}
         sharers: dict[tuple[str, str], list[tuple[datetime, datetime]]] = defaultdict(list)
@@ -176,6 +171,24 @@ async def rescore(
             signals[arxiv_id][(source, "vote")] = vote_signal(source, series, as_of, config)
         await session.execute(delete(SIGNALS).where(SIGNALS.c.arxiv_id.in_(part)))
         await store(session, part, signals, config, newest)
+
+
+async def lock_papers(session: AsyncSession, arxiv_ids: Sequence[str]) -> None:
+    """Hold the papers' rows until commit (PostgreSQL), before reading what to add to.
+
+    Two replicas adding to one paper would otherwise both read its counts and write their
+    own sum, losing one. SQLite has one writer at a time anyway. Locked in id order, as every
+    write goes, so two writers never wait on each other in a circle.
+    """
+    if not is_postgres(session):
+        return
+    for part in chunks(sorted(arxiv_ids)):
+        await session.execute(
+            select(PaperRow.arxiv_id)
+            .where(PaperRow.arxiv_id.in_(part))
+            .order_by(PaperRow.arxiv_id)
+            .with_for_update()
+        )
 
 
 async def read_signals(session: AsyncSession, arxiv_ids: Sequence[str]) -> Signals:
@@ -302,63 +315,6 @@ def _update_scores(session: AsyncSession) -> Any:
             }
         )
     )
-
-
-async def _read_sharers(
-    session: AsyncSession, keys: Sequence[Key]
-) -> dict[Key, tuple[datetime, datetime]]:
-    found: dict[Key, tuple[datetime, datetime]] = {}
-    key = tuple_(SharerRow.arxiv_id, SharerRow.source, SharerRow.author)
-    for part in chunks(keys):
-        rows = await session.execute(
-            select(SharerRow.arxiv_id, SharerRow.source, SharerRow.author, SharerRow.first_at)
-            .add_columns(SharerRow.last_at)
-            .where(key.in_(part))
-        )
-        for arxiv_id, source, author, first, last in rows:
-            found[(arxiv_id, source, author)] = (first, last)
-    return found
-
-
-async def _insert_sharers(session: AsyncSession, spans: Mapping[Key, list[datetime]]) -> set[Key]:
-    """Insert the sharers not stored yet; return their keys."""
-    # In key order: the B-tree takes the batch page by page.
-    rows = [
-        {"arxiv_id": k[0], "source": k[1], "author": k[2], "first_at": v[0], "last_at": v[1]}
-        for k, v in sorted(spans.items())
-    ]
-    inserted: set[Key] = set()
-    for part in chunks(rows, 2000):
-        stmt = insert_for(session, SHARERS).on_conflict_do_nothing()
-        stmt = stmt.returning(SHARERS.c.arxiv_id, SHARERS.c.source, SHARERS.c.author)
-        result = await session.execute(stmt, list(part))
-        inserted.update((a, s, u) for a, s, u in result)
-    return inserted
-
-
-async def _widen_sharers(session: AsyncSession, spans: Mapping[Key, list[datetime]]) -> None:
-    """Widen known sharers' first and last share to take in the batch's."""
-    if not spans:
-        return
-    least, greatest = (func.least, func.greatest) if is_postgres(session) else (func.min, func.max)
-    first = bindparam("b_first", type_=UtcDateTime())
-    last = bindparam("b_last", type_=UtcDateTime())
-    stmt = (
-        update(SHARERS)
-        .where(
-            SHARERS.c.arxiv_id == bindparam("b_arxiv_id"),
-            SHARERS.c.source == bindparam("b_source"),
-            SHARERS.c.author == bindparam("b_author"),
-        )
-        .values(
-            first_at=least(SHARERS.c.first_at, first), last_at=greatest(SHARERS.c.last_at, last)
-        )
-    )
-    rows = [
-        {"b_arxiv_id": k[0], "b_source": k[1], "b_author": k[2], "b_first": v[0], "b_last": v[1]}
-        for k, v in sorted(spans.items())
-    ]
-    await session.execute(stmt, rows)
 
 
 async def read_snapshots(

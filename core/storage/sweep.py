@@ -30,7 +30,6 @@ from core.storage.scores import (
     SPANS,
     WATERMARK,
     SignalKey,
-    chunks,
     read_signals,
     read_snapshots,
     rescore,
@@ -38,7 +37,7 @@ from core.storage.scores import (
     watermark,
 )
 from core.storage.tables import MentionRow, MetaRow, PaperRow, SharerRow, SnapshotRow
-from core.storage.upsert import insert_for
+from core.storage.upsert import chunks, insert_for
 
 STEP_ROWS = 1000  # mentions leaving each window per step: tens of milliseconds of writing
 RESCORE_CHUNK = 200  # papers rescored per transaction

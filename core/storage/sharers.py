@@ -1,0 +1,75 @@
+"""Sharers: one row per (paper, network, account), its first and last share (storage.scores)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import Table, bindparam, func, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.storage.tables import SharerRow
+from core.storage.types import UtcDateTime
+from core.storage.upsert import chunks, insert_for, is_postgres
+
+Key = tuple[str, str, str]  # (arxiv_id, source, author)
+SHARERS = cast(Table, SharerRow.__table__)
+
+
+async def read_sharers(
+    session: AsyncSession, keys: Sequence[Key]
+) -> dict[Key, tuple[datetime, datetime]]:
+    """Read stored sharers' first and last share."""
+    found: dict[Key, tuple[datetime, datetime]] = {}
+    key = tuple_(SharerRow.arxiv_id, SharerRow.source, SharerRow.author)
+    for part in chunks(keys):
+        rows = await session.execute(
+            select(SharerRow.arxiv_id, SharerRow.source, SharerRow.author, SharerRow.first_at)
+            .add_columns(SharerRow.last_at)
+            .where(key.in_(part))
+        )
+        for arxiv_id, source, author, first, last in rows:
+            found[(arxiv_id, source, author)] = (first, last)
+    return found
+
+
+async def insert_sharers(session: AsyncSession, spans: Mapping[Key, list[datetime]]) -> set[Key]:
+    """Insert the sharers not stored yet; return their keys."""
+    # In key order: the B-tree takes the batch page by page.
+    rows = [
+        {"arxiv_id": k[0], "source": k[1], "author": k[2], "first_at": v[0], "last_at": v[1]}
+        for k, v in sorted(spans.items())
+    ]
+    inserted: set[Key] = set()
+    for part in chunks(rows, 2000):
+        stmt = insert_for(session, SHARERS).on_conflict_do_nothing()
+        stmt = stmt.returning(SHARERS.c.arxiv_id, SHARERS.c.source, SHARERS.c.author)
+        result = await session.execute(stmt, list(part))
+        inserted.update((a, s, u) for a, s, u in result)
+    return inserted
+
+
+async def widen_sharers(session: AsyncSession, spans: Mapping[Key, list[datetime]]) -> None:
+    """Widen known sharers' first and last share to take in the batch's."""
+    if not spans:
+        return
+    least, greatest = (func.least, func.greatest) if is_postgres(session) else (func.min, func.max)
+    first = bindparam("b_first", type_=UtcDateTime())
+    last = bindparam("b_last", type_=UtcDateTime())
+    stmt = (
+        update(SHARERS)
+        .where(
+            SHARERS.c.arxiv_id == bindparam("b_arxiv_id"),
+            SHARERS.c.source == bindparam("b_source"),
+            SHARERS.c.author == bindparam("b_author"),
+        )
+        .values(
+            first_at=least(SHARERS.c.first_at, first), last_at=greatest(SHARERS.c.last_at, last)
+        )
+    )
+    rows = [
+        {"b_arxiv_id": k[0], "b_source": k[1], "b_author": k[2], "b_first": v[0], "b_last": v[1]}
+        for k, v in sorted(spans.items())
+    ]
+    await session.execute(stmt, rows)
