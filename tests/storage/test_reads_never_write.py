@@ -24,6 +24,7 @@ from core.cards import card_query
 from core.ports import TopQuery
 from core.ranking import RankingConfig
 from core.storage.database import create_engine, normalize_url, session_factory, upgrade
+from core.storage.ranking_reads import reading
 from core.storage.repository import SqlPaperRepository
 from tests.conftest import POSTGRES, START, TEST_DATABASE_URL
 from tests.fakes import FixedClock
@@ -195,3 +196,14 @@ async def test_a_role_that_may_only_select_serves_every_read(store: str) -> None
             f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
             "DROP ROLE IF EXISTS ranking_reader",
         )
+
+
+@pytest.mark.parametrize("store", [POSTGRES])
+async def test_reads_run_in_read_only_transactions_on_postgresql(
+    store_engine: AsyncEngine,
+) -> None:
+    factory = session_factory(store_engine)
+    async with reading(factory) as connection:
+        assert (await connection.execute(text("SHOW transaction_read_only"))).scalar() == "on"
+    async with factory() as session:  # and the pooled connection is not left read-only
+        assert (await session.execute(text("SHOW transaction_read_only"))).scalar() == "off"
