@@ -43,6 +43,11 @@ from core.storage.upsert import chunks, insert_for, is_postgres
 WATERMARK = "swept_until"  # the moment the window counts are as of
 SIGNATURE = "scores_signature"  # the weights and half-life the stored scores were made with
 FLOOR = -1e308  # how -inf is stored: not every database takes infinities
+WINDOW_COLUMNS = (
+    *("score_day", "score_week", "score_month"),
+    *("networks_day", "networks_week", "networks_month"),
+)
+SCORE_COLUMNS = (*WINDOW_COLUMNS, "score_all", "networks_all", "trend")
 SPANS = tuple(n for w in FIXED_WINDOWS if (n := WINDOW_LENGTHS[w]) is not None)  # day, week, month
 PAPERS = cast(Table, PaperRow.__table__)
 SIGNALS = cast(Table, SignalRow.__table__)
@@ -235,10 +240,12 @@ async def store(
     config: RankingConfig,
     newest: Mapping[str, datetime] | None = None,
     changed: Collection[tuple[str, SignalKey]] | None = None,
+    columns: Sequence[str] = SCORE_COLUMNS,
 ) -> None:
     """Write papers' signal rows (those `changed`, or all) and the scores made of them.
 
-    `newest` holds each paper's newest new share, to raise `last_share_at` to.
+    `newest` holds each paper's newest new share, to raise `last_share_at` to. Only `columns`
+    are written: a sweep leaves the all-time and trending ones (and their indexes) alone.
     """
     if not papers:
         return
@@ -258,7 +265,7 @@ async def store(
         await session.execute(stmt, list(part))
     later = newest or {}
     scores = [_score_row(p, signals[p].values(), config, later.get(p)) for p in papers]
-    await session.execute(_update_scores(session), scores)
+    await session.execute(_update_scores(session, columns, raise_last=newest is not None), scores)
 
 
 def _signal_row(arxiv_id: str, s: Signal) -> dict[str, Any]:
@@ -294,27 +301,16 @@ def _score_row(
     }
 
 
-def _update_scores(session: AsyncSession) -> Any:
-    """UPDATE a paper's scores by id, raising `last_share_at` to its newest new share."""
-    greatest = func.greatest if is_postgres(session) else func.max
-    newest = bindparam("b_newest", type_=UtcDateTime())
-    names = (
-        *("score_day", "score_week", "score_month", "score_all"),
-        *("networks_day", "networks_week", "networks_month", "networks_all", "trend"),
-    )
-    return (
-        update(PAPERS)
-        .where(PAPERS.c.arxiv_id == bindparam("b_arxiv_id"))
-        .values(
-            {
-                **{name: bindparam(f"b_{name}") for name in names},
-                # SQLite's max() is NULL when an argument is: keep whichever side is known.
-                "last_share_at": func.coalesce(
-                    greatest(PAPERS.c.last_share_at, newest), newest, PAPERS.c.last_share_at
-                ),
-            }
-        )
-    )
+def _update_scores(session: AsyncSession, columns: Sequence[str], *, raise_last: bool) -> Any:
+    """UPDATE a paper's score `columns` by id, raising `last_share_at` to its newest share."""
+    values: dict[str, Any] = {name: bindparam(f"b_{name}") for name in columns}
+    if raise_last:
+        greatest = func.greatest if is_postgres(session) else func.max
+        newest = bindparam("b_newest", type_=UtcDateTime())
+        # SQLite's max() is NULL when an argument is: keep whichever side is known.
+        last = PAPERS.c.last_share_at
+        values["last_share_at"] = func.coalesce(greatest(last, newest), newest, last)
+    return update(PAPERS).where(PAPERS.c.arxiv_id == bindparam("b_arxiv_id")).values(values)
 
 
 async def read_snapshots(

@@ -29,6 +29,7 @@ from core.storage.scores import (
     SIGNATURE,
     SPANS,
     WATERMARK,
+    WINDOW_COLUMNS,
     SignalKey,
     read_signals,
     read_snapshots,
@@ -39,7 +40,7 @@ from core.storage.scores import (
 from core.storage.tables import MentionRow, MetaRow, PaperRow, SharerRow, SnapshotRow
 from core.storage.upsert import chunks, insert_for
 
-STEP_ROWS = 1000  # mentions leaving each window per step: tens of milliseconds of writing
+STEP_ROWS = 300  # mentions leaving each window per step: a few tens of milliseconds of writing
 RESCORE_CHUNK = 200  # papers rescored per transaction
 _TICK = timedelta(microseconds=1)
 
@@ -120,7 +121,8 @@ async def sweep_step(
     for (arxiv_id, source), series in (await read_snapshots(session, sorted(voted))).items():
         signals[arxiv_id][(source, "vote")] = vote_signal(source, series, end, config)
         changed.add((arxiv_id, (source, "vote")))
-    await store(session, [p for p in papers if p not in redo], signals, config, None, changed)
+    kept = [p for p in papers if p not in redo]
+    await store(session, kept, signals, config, None, changed, WINDOW_COLUMNS)
     await rescore(session, sorted(redo), end, config)
     await session.execute(
         update(MetaRow).where(MetaRow.key == WATERMARK).values(value=end.isoformat())
