@@ -239,3 +239,17 @@ def test_import_refuses_a_huge_line_read_piece_by_piece_and_imports_the_rest(wor
 def test_bounded_lines_cuts_long_lines_and_keeps_their_count():
     stream = io.StringIO("short\n" + "y" * 100 + "\nlast")
     assert [len(line) for line in bounded_lines(stream, limit=10)] == [6, 11, 4]
+
+
+def test_db_rescore_applies_new_weights_to_the_ranking(workdir, capsys, monkeypatch):
+    assert main(["import", "shares.jsonl"]) == 0
+    assert main(["top", "all"]) == 0
+    before = capsys.readouterr().out
+    assert before.index("1706.03762") < before.index("2401.01234")  # two sharers on x
+
+    monkeypatch.setenv("SOURCE_WEIGHTS", "bluesky=5")
+    assert main(["db", "rescore"]) == 0
+    assert "Rescored 3 papers." in capsys.readouterr().out
+    assert main(["top", "all"]) == 0
+    after = capsys.readouterr().out
+    assert after.index("2401.01234") < after.index("1706.03762")
