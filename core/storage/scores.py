@@ -30,7 +30,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ranking import NEG_INF, WINDOW_LENGTHS, RankingConfig, decay_exponent, log2_add
@@ -43,6 +43,7 @@ from core.storage.upsert import chunks, insert_for, is_postgres
 WATERMARK = "swept_until"  # the moment the window counts are as of
 SIGNATURE = "scores_signature"  # the weights and half-life the stored scores were made with
 FLOOR = -1e308  # how -inf is stored: not every database takes infinities
+WRITERS_LOCK = 0x73636F726573  # an arbitrary advisory lock key: "scores"
 WINDOW_COLUMNS = (
     *("score_day", "score_week", "score_month"),
     *("networks_day", "networks_week", "networks_month"),
@@ -100,7 +101,7 @@ async def add_shares(
         newest[arxiv_id] = max(newest.get(arxiv_id, posted_at), posted_at)
     if not spans:
         return
-    await lock_papers(session, list(newest))
+    await lock_writers(session)
     inserted = await insert_sharers(session, spans)
     before = await read_sharers(session, [k for k in spans if k not in inserted])
     await widen_sharers(session, {k: spans[k] for k in before})
@@ -144,7 +145,7 @@ async def refresh_votes(
     A paper's snapshots are few (one an item a poll), so they are read whole.
     """
     papers = sorted(set(arxiv_ids))
-    await lock_papers(session, papers)
+    await lock_writers(session)
     signals = await read_signals(session, papers)
     for (arxiv_id, source), series in (await read_snapshots(session, papers)).items():
         signals[arxiv_id][(source, "vote")] = vote_signal(source, series, as_of, config)
@@ -159,7 +160,7 @@ async def rescore(
     newest: Mapping[str, datetime] | None = None,
 ) -> None:
     """Recompute papers' signals and scores from all their sharers and snapshots."""
-    await lock_papers(session, arxiv_ids)
+    await lock_writers(session)
     for part in chunks(arxiv_ids):
         signals: Signals = {p: {} for p in part}
         sharers: dict[tuple[str, str], list[tuple[datetime, datetime]]] = defaultdict(list)
@@ -178,22 +179,15 @@ async def rescore(
         await store(session, part, signals, config, newest)
 
 
-async def lock_papers(session: AsyncSession, arxiv_ids: Sequence[str]) -> None:
-    """Hold the papers' rows until commit (PostgreSQL), before reading what to add to.
+async def lock_writers(session: AsyncSession) -> None:
+    """Be the only writer of scores until commit (PostgreSQL), before reading what to add to.
 
-    Two replicas adding to one paper would otherwise both read its counts and write their
-    own sum, losing one. SQLite has one writer at a time anyway. Locked in id order, as every
-    write goes, so two writers never wait on each other in a circle.
+    Two replicas adding to one paper would otherwise both read its counts and write their own
+    sum, losing one. One transaction-scoped advisory lock costs a statement, where locking the
+    rows of a batch's papers writes to every one of them. SQLite has one writer anyway.
     """
-    if not is_postgres(session):
-        return
-    for part in chunks(sorted(arxiv_ids)):
-        await session.execute(
-            select(PaperRow.arxiv_id)
-            .where(PaperRow.arxiv_id.in_(part))
-            .order_by(PaperRow.arxiv_id)
-            .with_for_update()
-        )
+    if is_postgres(session):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITERS_LOCK})
 
 
 async def read_signals(session: AsyncSession, arxiv_ids: Sequence[str]) -> Signals:
