@@ -32,6 +32,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.pool import StaticPool
 
 from core.ranking import NEG_INF, WINDOW_LENGTHS, RankingConfig, decay_exponent, log2_add
 from core.signals import FIXED_WINDOWS, Signal, Snapshot, share_signal, stored_scores, vote_signal
@@ -73,9 +74,13 @@ async def watermark(
 ) -> datetime:
     """Return S, locking its row: shared by inserts, exclusive by a sweep step (PostgreSQL).
 
-    A store without one is new and empty: its windows are current `now`, its scores made with
-    `config`.
+    Every score write starts here, so on SQLite this is where it takes the write lock, before
+    it reads what it will add to: a deferred transaction would read, let another writer commit,
+    then write over that writer's counts. A store without S is new and empty: its windows are
+    current `now`, its scores made with `config`.
     """
+    if not is_postgres(session):
+        await _begin_immediate(session)
     stmt = select(MetaRow.value).where(MetaRow.key == WATERMARK).with_for_update(read=not exclusive)
     value = (await session.execute(stmt)).scalar_one_or_none()
     if value is None:
@@ -84,6 +89,20 @@ async def watermark(
         await session.execute(insert_for(session, META).on_conflict_do_nothing(), rows)
         value = (await session.execute(stmt)).scalar_one()
     return datetime.fromisoformat(value)
+
+
+async def _begin_immediate(session: AsyncSession) -> None:
+    """Take SQLite's write lock now, unless this transaction already wrote (and so holds it).
+
+    An in-memory database is one connection that every session shares: nothing else can write
+    to it, and a BEGIN would collide with the other sessions' transaction.
+    """
+    connection = await session.connection()
+    if isinstance(connection.engine.pool, StaticPool):
+        return
+    raw: Any = await connection.get_raw_connection()
+    if not raw.driver_connection.in_transaction:
+        await session.execute(text("BEGIN IMMEDIATE"))
 
 
 async def add_shares(

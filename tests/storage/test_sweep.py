@@ -7,15 +7,18 @@ inserts run beside it, the windows after it are what the fake counts from raw ro
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.models import WINDOWS, Mention, VoteSnapshot
 from core.ports import TopQuery
 from core.ranking import RankingConfig
-from core.storage.database import session_factory
+from core.storage.database import create_engine, normalize_url, session_factory, upgrade
 from core.storage.repository import SqlPaperRepository
 from core.storage.sweep import sweep
 from tests.conftest import POSTGRES, START
@@ -63,6 +66,21 @@ async def test_a_sweep_in_tiny_steps_counts_like_the_fake(store_engine: AsyncEng
 
     assert report.steps >= 5  # the slices were small (one step would do it all)
     assert await _windows(sql, clock.now()) == await _windows(fake, clock.now())
+
+
+@pytest_asyncio.fixture
+async def file_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """SQLite in a file: connections of their own, so writers really run side by side."""
+    engine = create_engine(normalize_url(f"sqlite:///{tmp_path / 'store.sqlite3'}"))
+    await upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+async def test_inserts_beside_a_sweep_are_counted_once_in_a_sqlite_file(
+    file_engine: AsyncEngine,
+) -> None:
+    await test_inserts_beside_a_sweep_are_counted_once(file_engine)
 
 
 @pytest.mark.parametrize("store", ["sqlite", POSTGRES])
