@@ -397,3 +397,29 @@ DIGEST_ROWS: Rows = {
         },
     ],
 }
+
+
+# Revision 0005: one trending key per paper instead of a share key and a vote key (vote gains
+# enter it as decayed log2(1 + gain) terms, so the vote signal's own sum changes too), no
+# per-paper `scores_at`, and the windows' watermark and the scores' signature in `meta`.
+_TREND_KEYS = {"2401.00001": 2523.002030266, "2401.00002": 2524.601243578, "2401.00003": 2511.5}
+_HN_TREND = 2524.3670260233853
+_DROPPED = {"scores_at", "trend_shares", "trend_votes"}
+SIGNAL_ROWS_0005: Rows = {
+    **SIGNAL_ROWS,
+    "meta": [
+        {"key": "scores_signature", "value": "h=86400;"},
+        {"key": "swept_until", "value": "2026-11-26T12:00:00+00:00"},
+    ],
+    "paper_signals": [
+        {**row, "trend": _HN_TREND} if row["kind"] == "vote" else row
+        for row in SIGNAL_ROWS["paper_signals"]
+    ],
+    "papers": [
+        {
+            **{k: v for k, v in row.items() if k not in _DROPPED},
+            "trend": _TREND_KEYS[row["arxiv_id"]],
+        }
+        for row in SIGNAL_ROWS["papers"]
+    ],
+}

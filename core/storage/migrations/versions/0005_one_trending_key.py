@@ -25,6 +25,23 @@ _WHERE = sa.text("trend > -1e308")
 
 
 def upgrade() -> None:
+    meta = sa.table("meta", sa.column("key", sa.String), sa.column("value", sa.Text))
+    op.execute(meta.delete().where(meta.c.key == "scores_signature"))
+    op.execute(meta.update().where(meta.c.key == "scores_as_of").values(key="swept_until"))
+    connection = op.get_bind()
+    watermark = connection.execute(
+        sa.select(meta.c.value).where(meta.c.key == "swept_until")
+    ).first()
+    if watermark is None:
+        # Never read since stored: each paper's scores were as of its own `scores_at`, and the
+        # rescore computes every window as of the newest of them.
+        papers = sa.table("papers", sa.column("scores_at", sa.DateTime(timezone=True)))
+        newest = connection.execute(sa.select(sa.func.max(papers.c.scores_at))).scalar()
+        if newest is not None:
+            if isinstance(newest, str):  # SQLite hands back its text
+                newest = datetime.fromisoformat(newest)
+            moment = newest.replace(tzinfo=UTC) if newest.tzinfo is None else newest
+            op.execute(meta.insert().values(key="swept_until", value=moment.isoformat()))
     with op.batch_alter_table("papers") as batch_op:
         batch_op.drop_index("ix_papers_trend_votes")
         batch_op.drop_index("ix_papers_trend_shares")
@@ -41,17 +58,6 @@ def upgrade() -> None:
         sqlite_where=_WHERE,
         postgresql_where=_WHERE,
     )
-    meta = sa.table("meta", sa.column("key", sa.String), sa.column("value", sa.Text))
-    op.execute(meta.delete().where(meta.c.key == "scores_signature"))
-    op.execute(meta.update().where(meta.c.key == "scores_as_of").values(key="swept_until"))
-    connection = op.get_bind()
-    papers = connection.execute(sa.text("SELECT 1 FROM papers LIMIT 1")).first()
-    watermark = connection.execute(
-        sa.select(meta.c.value).where(meta.c.key == "swept_until")
-    ).first()
-    if papers is not None and watermark is None:
-        # Stored but never read: the rescore computes every window as of now.
-        op.execute(meta.insert().values(key="swept_until", value=datetime.now(UTC).isoformat()))
 
 
 def downgrade() -> None:
@@ -66,8 +72,9 @@ def downgrade() -> None:
             sa.Column("trend_votes", sa.Float(), nullable=False, server_default=sa.text("-1e308"))
         )
         batch_op.create_index("ix_papers_trend_shares", ["trend_shares"], unique=False)
+        voted = sa.text("trend_votes > -1e308")
         batch_op.create_index(
-            "ix_papers_trend_votes", ["trend_votes"], sqlite_where=sa.text("trend_votes > -1e308")
+            "ix_papers_trend_votes", ["trend_votes"], sqlite_where=voted, postgresql_where=voted
         )
     meta = sa.table("meta", sa.column("key", sa.String), sa.column("value", sa.Text))
     op.execute(meta.update().where(meta.c.key == "swept_until").values(key="scores_as_of"))
