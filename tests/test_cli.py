@@ -253,3 +253,17 @@ def test_db_rescore_applies_new_weights_to_the_ranking(workdir, capsys, monkeypa
     assert main(["top", "all"]) == 0
     after = capsys.readouterr().out
     assert after.index("2401.01234") < after.index("1706.03762")
+
+
+def test_import_whose_closing_sweep_finds_the_database_locked_still_reports_the_import(
+    workdir, capsys, monkeypatch
+):
+    async def locked(self, now):
+        raise OperationalError("UPDATE meta", {}, sqlite3.OperationalError("database is locked"))
+
+    monkeypatch.setattr(SqlPaperRepository, "sweep", locked)
+    assert main(["import", "shares.jsonl"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("imported 4 mentions of 3 papers")
+    assert "the day, week and month lists catch up at the next sweep: the database is locked" in err
+    assert "Traceback" not in err
