@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from ranking import END, TickingClock, generate, import_all
+from ranking import END, MovingClock, generate, import_all
 
 from adapters.console.render import render_reply
 from core.commands import build_commands
@@ -141,9 +141,12 @@ async def build_store(args: argparse.Namespace, path: Path) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     try:
         await upgrade(engine)
-        repo = SqlPaperRepository(session_factory(engine), RankingConfig(), TickingClock(END))
-        loads = await import_all(repo, data)
-        print(f"imported in {sum(loads.values()):.1f} s", file=sys.stderr)
+        clock = MovingClock(END)
+        repo = SqlPaperRepository(session_factory(engine), RankingConfig(), clock)
+        registry = build_commands(repo, MetadataService(repo, None, clock), clock, RankingConfig())
+        loads = await import_all(repo, registry, clock, data)
+        seconds = sum(v for k, v in loads.items() if k.endswith("_s"))
+        print(f"imported in {seconds:.1f} s", file=sys.stderr)
     finally:
         await engine.dispose()
         gc.unfreeze()
