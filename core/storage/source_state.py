@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models import SourceHealth
+from core.storage.ranking_reads import reading
 from core.storage.tables import CursorRow, HealthRow, PaperRow
 
 
@@ -36,22 +37,21 @@ class SqlSourceState:
             )
 
     async def health(self) -> list[SourceHealth]:
-        """Return every source's health record."""
-        async with self._factory() as session:
-            rows = await session.execute(select(HealthRow).order_by(HealthRow.source))
-            return [
-                SourceHealth(
-                    source=r.source,
-                    last_success=r.last_success,
-                    last_error=r.last_error,
-                    last_error_at=r.last_error_at,
-                    items_seen=r.items_seen,
-                    consecutive_failures=r.consecutive_failures,
-                )
-                for r in rows.scalars()
-            ]
+        """Return every source's health record (a read: digests' footers and /healthz ask)."""
+        async with reading(self._factory) as connection:
+            rows = await connection.execute(
+                select(
+                    HealthRow.source,
+                    HealthRow.last_success,
+                    HealthRow.last_error,
+                    HealthRow.last_error_at,
+                    HealthRow.items_seen,
+                    HealthRow.consecutive_failures,
+                ).order_by(HealthRow.source)
+            )
+            return [SourceHealth(*row) for row in rows]
 
     async def is_empty(self) -> bool:
-        """Whether no paper has been stored yet."""
-        async with self._factory() as session:
-            return (await session.execute(select(PaperRow.arxiv_id).limit(1))).first() is None
+        """Whether no paper has been stored yet (a read: `/top` asks it for its empty note)."""
+        async with reading(self._factory) as connection:
+            return (await connection.execute(select(PaperRow.arxiv_id).limit(1))).first() is None

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.cards import card_query
+from core.models import SourceHealth
 from core.ports import TopQuery
 from core.ranking import RankingConfig
 from core.storage.database import create_engine, normalize_url, session_factory, upgrade
@@ -39,6 +40,7 @@ async def _fill(repo: SqlPaperRepository) -> None:
         [share(A, "ann"), share(A, "bob", source="x"), share(B, "cy", at=hours_ago(30))]
     )
     await repo.add_snapshots([votes(C, 12)])
+    await repo.record_health(SourceHealth("hackernews", consecutive_failures=3))
 
 
 async def _read_everything(repo: SqlPaperRepository, now: Any) -> dict[str, Any]:
@@ -49,6 +51,9 @@ async def _read_everything(repo: SqlPaperRepository, now: Any) -> dict[str, Any]
         "paper": await repo.card(card_query(A, now), now),
         "new": [s.paper.arxiv_id for s in await repo.newest(10, 0)],
         "search": [s.paper.arxiv_id for s in await repo.search(["attention"], 5, now)],
+        # What `/top`'s empty note and a digest's footer read.
+        "empty": await repo.is_empty(),
+        "health": await repo.health(),
     }
 
 
