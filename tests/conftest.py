@@ -36,25 +36,26 @@ from tests.fakes import FixedClock, InMemoryPaperRepository, InMemorySubscriptio
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
-def _run_admin(url: str, *statements: str) -> None:
+async def admin(url: str, *statements: str) -> None:
     """Run statements on the database `url` names, outside any transaction (CREATE DATABASE)."""
     base = make_url(normalize_url(url))
+    connection = await asyncpg.connect(
+        user=base.username,
+        password=base.password,
+        host=base.host,
+        port=base.port or 5432,
+        database=base.database,
+    )
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
 
-    async def run() -> None:
-        connection = await asyncpg.connect(
-            user=base.username,
-            password=base.password,
-            host=base.host,
-            port=base.port or 5432,
-            database=base.database,
-        )
-        try:
-            for statement in statements:
-                await connection.execute(statement)
-        finally:
-            await connection.close()
 
-    asyncio.run(run())
+def _run_admin(url: str, *statements: str) -> None:
+    """`admin`, from outside an event loop (the session's set-up and tear-down)."""
+    asyncio.run(admin(url, *statements))
 
 
 def _private_database(url: str) -> tuple[str, str]:

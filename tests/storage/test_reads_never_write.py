@@ -12,7 +12,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 import pytest_asyncio
 from sqlalchemy import event, text
@@ -27,7 +26,7 @@ from core.ranking import RankingConfig
 from core.storage.database import create_engine, normalize_url, session_factory, upgrade
 from core.storage.ranking_reads import reading
 from core.storage.repository import SqlPaperRepository
-from tests.conftest import POSTGRES, START, TEST_DATABASE_URL
+from tests.conftest import POSTGRES, START, TEST_DATABASE_URL, admin
 from tests.fakes import FixedClock
 from tests.storage.builders import A, B, C, described, hours_ago, share, votes
 
@@ -145,29 +144,12 @@ async def test_reads_answer_when_the_disk_is_full(file_engine: AsyncEngine) -> N
     assert await _read_everything(repo, clock.now()) == expected
 
 
-async def _admin(url: str, *statements: str) -> None:
-    """Run statements outside a transaction (CREATE DATABASE, roles)."""
-    base = make_url(url)
-    connection = await asyncpg.connect(
-        user=base.username,
-        password=base.password,
-        host=base.host,
-        port=base.port or 5432,
-        database=base.database,
-    )
-    try:
-        for statement in statements:
-            await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 @pytest.mark.parametrize("store", [POSTGRES])
 async def test_a_role_that_may_only_select_serves_every_read(store: str) -> None:
     assert TEST_DATABASE_URL is not None
     base = make_url(TEST_DATABASE_URL)
     name = f"{base.database}_select_only"
-    await _admin(
+    await admin(
         TEST_DATABASE_URL,
         f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
         f'CREATE DATABASE "{name}"',
@@ -196,7 +178,7 @@ async def test_a_role_that_may_only_select_serves_every_read(store: str) -> None
     finally:
         await reader_engine.dispose()
         await owner.dispose()
-        await _admin(
+        await admin(
             TEST_DATABASE_URL,
             f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
             "DROP ROLE IF EXISTS ranking_reader",
