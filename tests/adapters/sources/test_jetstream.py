@@ -33,6 +33,7 @@ from core.ingest import AccountFilter
 from core.locks import InProcessLocks
 from core.models import ImportReport, Mention, SourceHealth
 from core.ports import Batch
+from tests.bot.servers import closed_port
 
 REPLAY = Path(__file__).parents[2] / "data" / "sources" / "bluesky" / "jetstream_replay.jsonl"
 LINES = REPLAY.read_text(encoding="utf-8").splitlines()
@@ -257,9 +258,7 @@ async def test_consumer_ignores_blocked_accounts_and_reposts_of_their_posts() ->
 
 @pytest.mark.enable_socket
 async def test_consumer_backs_off_while_the_server_refuses() -> None:
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = closed_port()
     repo, stop, delays = MemoryRepo(), asyncio.Event(), []
 
     async def fake_sleep(delay: float) -> None:
@@ -284,9 +283,7 @@ async def test_consumer_backs_off_while_the_server_refuses() -> None:
 
 @pytest.mark.enable_socket
 async def test_a_one_off_listen_ends_at_once_when_the_stream_is_refused() -> None:
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = closed_port()
     repo, stop, delays = MemoryRepo(), asyncio.Event(), []
 
     async def fake_sleep(delay: float) -> None:  # a retry would come at once, and for ever
@@ -306,9 +303,7 @@ async def test_a_one_off_listen_ends_at_once_when_the_stream_is_refused() -> Non
 async def test_a_one_off_listen_ends_at_once_when_every_address_of_the_host_refuses(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with socket.socket() as probe:  # a port nothing listens on, on two loopback addresses
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = closed_port()
 
     def two_addresses(*args: object, **kwargs: object) -> list[tuple[object, ...]]:
         return [
@@ -350,9 +345,7 @@ async def test_a_health_record_lost_to_an_unreachable_database_is_one_line(
         async def record_health(self, health: SourceHealth) -> None:
             raise ConnectionRefusedError(111, "Connect call failed")
 
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = closed_port()
     repo = NoDatabase()
     consumer = JetstreamConsumer(f"ws://127.0.0.1:{port}", repo, FixedClock(), repo.lookup)
     await asyncio.wait_for(consumer.run(asyncio.Event(), end_when_unreachable=True), 2)
@@ -574,9 +567,7 @@ def test_decode_replaces_lone_surrogates_no_database_would_store() -> None:
 
 @pytest.mark.enable_socket
 async def test_consumer_waits_a_random_part_of_the_backoff_but_never_less_than_the_first() -> None:
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = closed_port()
     repo, stop, delays = MemoryRepo(), asyncio.Event(), []
     draws = iter([0.0, 0.0, 0.5, 0.5, 0.9])
 
