@@ -292,26 +292,25 @@ def test_web_answers_healthz_after_the_release(deployment: Deployment) -> None:
     }
 
 
-@deployed
-def test_webhook_update_with_the_secret_is_answered(deployment: Deployment) -> None:
-    response = deployment.post_update(message_update("/start", PRIVATE), SECRET)
+def _only_reply(deployment: Deployment, command: str) -> str:
+    """Send `command` by webhook with the secret; return the one reply the chat got."""
+    response = deployment.post_update(message_update(command, PRIVATE), SECRET)
     assert response.status_code == 200
     body = {"token": deployment.token, "chat_id": PRIVATE["id"], "timeout": 10}
     replies = deployment.emulator("/_emu/botMessages", body)
     assert isinstance(replies, list)
     assert len(replies) == 1
-    assert "I track which arXiv papers" in replies[0]["text"]
+    return str(replies[0]["text"])
+
+
+@deployed
+def test_webhook_update_with_the_secret_is_answered(deployment: Deployment) -> None:
+    assert "I track which arXiv papers" in _only_reply(deployment, "/start")
 
 
 @deployed
 def test_the_release_migrated_the_earlier_deploys_data(deployment: Deployment) -> None:
-    response = deployment.post_update(message_update("/top 5 all", PRIVATE), SECRET)
-    assert response.status_code == 200
-    body = {"token": deployment.token, "chat_id": PRIVATE["id"], "timeout": 10}
-    replies = deployment.emulator("/_emu/botMessages", body)
-    assert isinstance(replies, list)
-    assert len(replies) == 1
-    text = replies[0]["text"]
+    text = _only_reply(deployment, "/top 5 all")
     # The papers the earlier deploy stored, ranked as it ranked them.
     assert text.index("Sparse Experts") < text.index("Attention Sinks")
 
