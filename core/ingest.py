@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from core.backoff import Backoff, longest
-from core.faults import describe_error, is_expected
+from core.faults import is_expected, log_failure
 from core.locks import LockLost, Locks
 from core.models import ImportReport, Mention, SourceHealth
 from core.ports import Batch, Clock, MentionSource, SourceUnavailable
@@ -205,16 +205,13 @@ async def poll_source(
     except SourceUnavailable as exc:
         asked = exc.retry_after
         outcome = await _failed(source, repo, clock, previous, exc, asked, max_backoff, jitter)
-        why = _error_text(exc)
+        why = outcome.error
         logger.warning("source %s unavailable: %s; %s", source.name, why, _next_try(outcome, clock))
         return outcome
     except Exception as exc:  # a bug in one source must not stop the others
         outcome = await _failed(source, repo, clock, previous, exc, None, max_backoff, jitter)
-        if is_expected(exc):  # the database or the network: one line, no traceback
-            why = describe_error(exc)
-            logger.warning("source %s failed: %s; %s", source.name, why, _next_try(outcome, clock))
-        else:
-            logger.exception("source %s failed", source.name)
+        # The database or the network: one line, no traceback; a bug: its traceback.
+        log_failure(logger, exc, "source %s failed", source.name, then=_next_try(outcome, clock))
         return outcome
     return await _succeeded(source, repo, clock, previous, batch, report)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from core.faults import describe_error
 from core.storage import database
@@ -29,6 +29,6 @@ def database_fault(exc: BaseException) -> str | None:
         return "the database or its disk is full"
     if isinstance(exc, OSError) or exc.connection_invalidated:
         return "the database cannot be reached"
-    if type(exc).__name__ in ("OperationalError", "InterfaceError"):
+    if isinstance(exc, OperationalError | InterfaceError):
         return "the database failed: " + describe_error(exc)
     return None
