@@ -117,6 +117,50 @@ class CardFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class Account:
+    """An account a chat can follow: `key` is how its shares name it, `shown` how people read it.
+
+    Bluesky is keyed by DID (handles change) and shown by handle; Mastodon by `user@instance`,
+    lower-cased, both; X by its handle, lower-cased, both.
+    """
+
+    network: str  # one of `core.models.SHARE_NETWORKS`
+    key: str
+    shown: str
+
+
+class AccountNotFound(Exception):
+    """The account does not exist, or hides what was asked of it; the message says which."""
+
+
+class AccountDirectory(Protocol):
+    """Finds accounts on the share networks and the accounts they follow."""
+
+    async def resolve(self, network: str, name: str) -> Account:
+        """Return the account `name` denotes on `network` (a Bluesky handle becomes its DID).
+
+        Raises:
+            ValueError: `name` is not a well-formed account of `network`; the message says why.
+            AccountNotFound: the network says there is no such account.
+            SourceUnavailable: the network could not be asked, or answered with an error or
+                garbage.
+        """
+        ...
+
+    async def following(self, account: Account, limit: int) -> list[Account]:
+        """Return every account `account` follows, up to `limit`, reading all their pages.
+
+        All or nothing: when a page fails, this raises and returns no partial list.
+
+        Raises:
+            AccountNotFound: the account does not exist or hides whom it follows.
+            SourceUnavailable: a page could not be read (429, 5xx, garbage, no network), or
+                the network needs a token that is not set.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
 class SweepReport:
     """What one sweep did: its steps (transactions), papers rescored, the longest step."""
 
