@@ -73,4 +73,5 @@ def build_card(
         top_posts=tuple(posts),
         links=paper_links(paper.arxiv_id),
         note=note,
+        discussions=facts.discussions,
     )

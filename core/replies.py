@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from core.models import Paper, SourceCounts
+from core.models import Discussion, Paper, SourceCounts
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,7 @@ class RankedPaper:
     score: float
     sources: tuple[SourceCounts, ...]
     links: tuple[Link, ...]
+    discussions: tuple[Discussion, ...] = ()  # aggregator items, when the list read them
 
     @property
     def sharers(self) -> int:
@@ -104,6 +105,7 @@ class PaperCard:
     top_posts: tuple[Post, ...]
     links: tuple[Link, ...]
     note: str | None = None
+    discussions: tuple[Discussion, ...] = ()
 
     @property
     def sparkline(self) -> str:
