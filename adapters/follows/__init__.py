@@ -1,0 +1,1 @@
+"""Account directories: who an account is on a share network, and whom it follows."""
