@@ -34,6 +34,7 @@ class SourceSettings:
     rss_categories: tuple[str, ...] = DEFAULT_RSS_CATEGORIES
     allowlist_file: str | None = None
     blocklist_file: str | None = None
+    mastodon_api_base: str | None = None  # e.g. http://127.0.0.1:8081/{instance}
 
     def url(self, name: str, default: str) -> str:
         """The base URL set in `name`, else `default`."""
@@ -45,6 +46,7 @@ URL_VARIABLES = (
     "HF_API_URL",
     "JETSTREAM_URL",
     "BLUESKY_API_URL",
+    "BLUESKY_APPVIEW_URL",
     "REDDIT_API_URL",
     "REDDIT_AUTH_URL",
     "X_API_URL",
@@ -66,6 +68,12 @@ def read_source_settings(env: Mapping[str, str], problems: list[str]) -> SourceS
     for instance in instances:
         if not is_web_url(instance):
             problems.append(f"MASTODON_INSTANCES entry {instance[:40]!r} is not an http(s) URL")
+    api_base = get("MASTODON_API_BASE")
+    if api_base is not None and not _is_instance_template(api_base):
+        problems.append(
+            "MASTODON_API_BASE must be an http(s) URL with {instance} where the domain goes"
+        )
+        api_base = None
     for path_var in ("ACCOUNT_ALLOWLIST_FILE", "ACCOUNT_BLOCKLIST_FILE"):
         if (path := get(path_var)) and not _readable(path):
             problems.append(f"{path_var} names {path!r}, which cannot be read")
@@ -83,6 +91,7 @@ def read_source_settings(env: Mapping[str, str], problems: list[str]) -> SourceS
         rss_categories=_list(get("ARXIV_RSS_CATEGORIES")) or DEFAULT_RSS_CATEGORIES,
         allowlist_file=get("ACCOUNT_ALLOWLIST_FILE"),
         blocklist_file=get("ACCOUNT_BLOCKLIST_FILE"),
+        mastodon_api_base=api_base.rstrip("/") if api_base else None,
     )
 
 
@@ -123,6 +132,11 @@ def _readable(path: str) -> bool:
             return True
     except OSError:
         return False
+
+
+def _is_instance_template(value: str) -> bool:
+    # Checked with a domain in place of the placeholder, as the directory will use it.
+    return "{instance}" in value and is_web_url(value.replace("{instance}", "mastodon.example"))
 
 
 def is_web_url(value: str, schemes: tuple[str, ...] = ("http", "https")) -> bool:

@@ -11,12 +11,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sources.arxiv_api import ArxivApiClient
+from bot.directory import build_directory
 from bot.settings import Settings
 from core.clock import SystemClock
 from core.commands import build_commands
 from core.faults import describe_error
 from core.metadata import MetadataService
-from core.ports import Clock
+from core.ports import AccountDirectory, Clock
 from core.ranking import RankingConfig
 from core.registry import Registry
 from core.storage.database import (
@@ -49,6 +50,7 @@ class Engine:
     http: httpx.AsyncClient
     clock: Clock
     ranking: RankingConfig
+    directory: AccountDirectory  # Bluesky, Mastodon and X accounts and their follow lists
 
 
 async def prepare_database(database: AsyncEngine, *, migrate: bool = False) -> None:
@@ -108,8 +110,18 @@ async def open_engine(
                 fills_later=not one_shot,
             )
             registry = build_commands(repo, metadata, clock, ranking, subscriptions)
+            directory = build_directory(settings, http)
             yield Engine(
-                settings, database, repo, metadata, registry, subscriptions, http, clock, ranking
+                settings,
+                database,
+                repo,
+                metadata,
+                registry,
+                subscriptions,
+                http,
+                clock,
+                ranking,
+                directory,
             )
     finally:
         await database.dispose()
