@@ -73,18 +73,23 @@ class MastodonFollows:
         account_id = as_str(dig(profile, "id"))
         if account_id is None:
             raise garbage(instance, "the account has no id")
+        found = await self._read_following(account, instance, account_id, limit)
+        if not found and (as_int(dig(profile, "following_count")) or 0):
+            # Servers that do not say hide_collections hide the list by answering it empty.
+            raise _hidden(account)
+        return found
+
+    async def _read_following(
+        self, account: Account, instance: str, account_id: str, limit: int
+    ) -> list[Account]:
         base = self._base(instance)
         url: str | None = f"{base}/api/v1/accounts/{quote(account_id, safe='')}/following"
         params: Params | None = {"limit": PAGE_SIZE}
         found: dict[str, Account] = {}
-        pages = 0
         while url is not None and len(found) < limit:
             page = await self._get(url, params, account)
             if not isinstance(page.body, list):
                 raise garbage(instance, "the following list is not a list")
-            if pages == 0 and not page.body and (as_int(dig(profile, "following_count")) or 0):
-                # Older servers hide the list by answering it empty, though the count is not 0.
-                raise _hidden(account)
             before = len(found)
             for item in page.body:
                 if (followed := _followed(item, instance)) is not None:
@@ -92,7 +97,6 @@ class MastodonFollows:
             if page.body and len(found) == before:
                 # Each page must bring someone new, or a broken server could page forever.
                 raise garbage(instance, "a page of the following list repeated the last")
-            pages += 1
             # An empty page ends the list even if it links on: nothing more is coming.
             url = _next(page.next_url, base, instance) if page.body else None
             params = None  # the next page's link carries them

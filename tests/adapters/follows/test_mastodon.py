@@ -197,3 +197,13 @@ async def test_an_instance_that_cannot_be_reached_is_unavailable():
 
     with pytest.raises(SourceUnavailable, match=r"ConnectError from sigmoid\.social"):
         await directory(Recorder(refuse)).resolve("bob@sigmoid.social")
+
+
+async def test_an_instance_serving_the_same_page_again_is_not_followed_forever():
+    again = lambda _: json_response(load("mastodon", "following_page1.json"), headers=link(PAGE2))  # noqa: E731
+    server = instance(second_page=again)
+
+    with pytest.raises(SourceUnavailable, match="repeated the last"):
+        await directory(server).following(BOB, 5000)
+
+    assert len(server.requests) == 3
