@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
-from adapters.follows.names import mastodon_name
+from adapters.follows.names import mastodon_name, public_instance
 from adapters.follows.pages import Page, PageReader, PageRefused, garbage
 from adapters.sources.http import (
     DEFAULT_CONTACT_URL,
@@ -61,13 +61,13 @@ class MastodonFollows:
     async def resolve(self, name: str) -> Account:
         """Return `user@instance` once its instance says the account exists."""
         user, instance = mastodon_name(name)
-        await self._lookup(user, instance)
+        await self._lookup(user, public_instance(instance))
         return Account(self.network, f"{user}@{instance}", f"{user}@{instance}")
 
     async def following(self, account: Account, limit: int) -> list[Account]:
         """Return the accounts `account` follows, up to `limit`, reading every page first."""
         user, instance = mastodon_name(account.key)
-        profile = await self._lookup(user, instance)
+        profile = await self._lookup(user, public_instance(instance))
         if dig(profile, "hide_collections") is True:
             raise _hidden(account)
         account_id = as_str(dig(profile, "id"))

@@ -21,6 +21,12 @@ _DID_WEB: Final = re.compile(r"did:web:(?P<host>.+)")
 # dashes inside a name too.
 _FEDIVERSE_USER: Final = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]{0,62}[a-z0-9_])?")
 _X_HANDLE: Final = re.compile(r"[a-z0-9_]{1,15}")
+# Special-use and private-network names (RFC 6761, 6762, 8375, 7686, ICANN's .internal): an
+# instance a user types is asked from the bot's own network, so such names are never asked.
+_PRIVATE_SUFFIXES: Final = (
+    *("localhost", "local", "internal", "lan", "home.arpa", "intranet", "corp", "private"),
+    *("test", "invalid", "example", "onion", "arpa"),
+)
 
 
 def is_domain(value: str) -> bool:
@@ -67,6 +73,17 @@ def mastodon_name(name: str) -> tuple[str, str]:
     if not is_domain(instance):
         raise ValueError("a Mastodon instance is a domain name, like mastodon.social")
     return user, instance
+
+
+def public_instance(instance: str) -> str:
+    """Return `instance` if it is a name on the public internet.
+
+    Raises:
+        ValueError: `instance` is a special-use or private-network name, like mastodon.local.
+    """
+    if any(instance == s or instance.endswith(f".{s}") for s in _PRIVATE_SUFFIXES):
+        raise ValueError("a Mastodon instance must be a public domain name, like mastodon.social")
+    return instance
 
 
 def x_name(name: str) -> str:

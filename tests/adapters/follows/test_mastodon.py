@@ -100,6 +100,20 @@ async def test_a_malformed_account_is_refused_without_asking(name):
     assert server.requests == []
 
 
+@pytest.mark.parametrize(
+    "name", ["bob@mastodon.local", "bob@metadata.google.internal", "bob@router.home.arpa"]
+)
+async def test_an_instance_on_a_private_network_is_never_asked(name):
+    server = instance()
+
+    with pytest.raises(ValueError, match="public domain name"):
+        await directory(server).resolve(name)
+    with pytest.raises(ValueError, match="public domain name"):
+        await directory(server).following(Account("mastodon", name, name), 10)
+
+    assert server.requests == []
+
+
 async def test_an_account_its_instance_does_not_know_is_not_found():
     with pytest.raises(AccountNotFound, match=r"nobody@sigmoid\.social does not exist"):
         await directory(instance()).resolve("nobody@sigmoid.social")
