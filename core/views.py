@@ -87,7 +87,10 @@ class Counts:
 
 @dataclass(frozen=True, slots=True)
 class PaperView:
-    """A paper's facts as shown: one-line texts, dates, links; `title` is None until known."""
+    """A paper's facts as shown: one-line texts, dates, links; `title` is None until known.
+
+    A blank title, abstract or post text is None, like a missing one.
+    """
 
     arxiv_id: str
     title: str | None
@@ -260,9 +263,9 @@ def build_paper_view(paper: Paper, links: Sequence[Link]) -> PaperView:
     changed = paper.updated is not None and paper.updated != paper.published
     return PaperView(
         arxiv_id=paper.arxiv_id,
-        title=None if paper.title is None else one_line(paper.title),
+        title=_one_line_or_none(paper.title),
         authors=tuple(one_line(a) for a in paper.authors),
-        abstract=None if paper.abstract is None else one_line(paper.abstract),
+        abstract=_one_line_or_none(paper.abstract),
         categories=paper.categories,
         published=paper.published.date() if paper.published is not None else None,
         updated=paper.updated.date() if changed and paper.updated is not None else None,
@@ -327,12 +330,17 @@ def build_card_view(card: PaperCard) -> CardView:
                 one_line(p.author),
                 p.posted_at,
                 p.url,
-                None if p.text is None else one_line(p.text),
+                _one_line_or_none(p.text),
             )
             for p in card.top_posts
         ),
         note=card.note,
     )
+
+
+def _one_line_or_none(text: str | None) -> str | None:
+    # A blank title or abstract is as good as none: the id is shown instead.
+    return one_line(text) or None if text is not None else None
 
 
 def _discussion_url(source: str, discussions: Sequence[Discussion]) -> str | None:

@@ -183,3 +183,10 @@ def test_card_view_shows_everything_the_card_holds():
         "Look at this",
         None,
     )
+
+
+def test_a_blank_title_or_abstract_counts_as_none():
+    view = build_paper_view(Paper("2401.00004", title=" \n ", abstract="\t"), ())
+    assert view.pending
+    assert view.display_title == "arXiv:2401.00004"
+    assert view.abstract is None
