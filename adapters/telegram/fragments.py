@@ -1,20 +1,17 @@
-"""HTML fragments about papers shared by lists, cards and digests: counts, authors, links."""
+"""HTML fragments about papers shared by lists, cards and digests: authors and details."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from adapters.telegram.markup import esc, shorten
-from core.models import Paper, SourceCounts
-from core.phrases import counts_phrase, source_name
-from core.replies import Link
+from core.views import PaperView, authors_line
 
 TITLE_LIMIT = 300
 AUTHOR_LIMIT = 80
-SHOWN_AUTHORS = 3
 
 
-def details_line(paper: Paper) -> str:
+def details_line(paper: PaperView) -> str:
     """Shortened authors and the primary category, in italics; empty without metadata."""
     parts = []
     if paper.authors:
@@ -25,22 +22,5 @@ def details_line(paper: Paper) -> str:
 
 
 def shorten_authors(authors: Sequence[str]) -> str:
-    """`A, B, C et al.` for more than three authors, each name kept short."""
-    names = [shorten(a, AUTHOR_LIMIT) for a in authors[:SHOWN_AUTHORS]]
-    suffix = " et al." if len(authors) > SHOWN_AUTHORS else ""
-    return ", ".join(names) + suffix
-
-
-def format_counts(sources: Sequence[SourceCounts]) -> str:
-    """`12 shares (X 9, Bluesky 3) · HN 210 pts`, already escaped."""
-    return esc(counts_phrase(sources))
-
-
-def find_link(links: Sequence[Link], label: str) -> str | None:
-    """The URL of the link labelled `label` (case-insensitive), if any."""
-    return next((ln.url for ln in links if ln.label.lower() == label), None)
-
-
-def source_label(source: str) -> str:
-    """How a source is named to users: `HN` for `hackernews`; unknown sources keep their name."""
-    return source_name(source)
+    """The authors line with each name kept short."""
+    return authors_line(authors, each=lambda name: shorten(name, AUTHOR_LIMIT))

@@ -13,25 +13,11 @@ from typing import assert_never
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from adapters.telegram.card import card_blocks, card_keyboard
-from adapters.telegram.fragments import (
-    TITLE_LIMIT,
-    details_line,
-    find_link,
-    format_counts,
-)
+from adapters.telegram.fragments import TITLE_LIMIT, details_line
 from adapters.telegram.markup import esc, link, pack, shorten
 from core.registry import encode_callback
-from core.replies import (
-    Failure,
-    Help,
-    Paging,
-    PaperCard,
-    PaperList,
-    Problem,
-    RankedPaper,
-    Reply,
-    Text,
-)
+from core.replies import Failure, Help, PaperCard, PaperList, Problem, Reply, Text
+from core.views import ListItem, ListView, PageNav, PageTarget, build_card_view, build_list_view
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +36,11 @@ def render_reply(reply: Reply) -> list[RenderedMessage]:
     """
     match reply:
         case PaperList():
-            return _messages(render_list(reply), _paging_keyboard(reply.paging), no_preview=True)
+            view = build_list_view(reply)
+            return _messages(render_list(view), _paging_keyboard(view.nav), no_preview=True)
         case PaperCard():
-            return _messages(pack(card_blocks(reply)), card_keyboard(reply), no_preview=True)
+            card = build_card_view(reply)
+            return _messages(pack(card_blocks(card)), card_keyboard(card), no_preview=True)
         case Help():
             return _messages(pack(_help_blocks(reply)), None, no_preview=True)
         case Text(lines=lines):
@@ -65,46 +53,45 @@ def render_reply(reply: Reply) -> list[RenderedMessage]:
             assert_never(reply)
 
 
-def render_list(papers: PaperList) -> list[str]:
+def render_list(view: ListView) -> list[str]:
     """The HTML chunks of a paper list, split only between papers."""
-    blocks = [f"<b>{esc(shorten(papers.heading, TITLE_LIMIT))}</b>"]
-    if papers.papers:
-        blocks.extend(render_paper_line(item) for item in papers.papers)
+    blocks = [f"<b>{esc(shorten(view.heading, TITLE_LIMIT))}</b>"]
+    if view.items:
+        blocks.extend(render_paper_line(item) for item in view.items)
     else:
-        blocks.append(f"<i>{esc(papers.empty_note)}</i>")
-    if papers.footer:
-        blocks.append(f"<i>{esc(papers.footer)}</i>")
+        blocks.append(f"<i>{esc(view.empty_note)}</i>")
+    if view.footer:
+        blocks.append(f"<i>{esc(view.footer)}</i>")
     return pack(blocks)
 
 
-def render_paper_line(item: RankedPaper) -> str:
-    """`1. <a href=abs>Title</a> — 12 shares (x 9, bluesky 3) · HN 210 pts`, then authors."""
+def render_paper_line(item: ListItem) -> str:
+    """`1. <a href=abs>Title</a> — 12 shares (X 9, Bluesky 3) · HN 210 pts`, then authors."""
     paper = item.paper
-    url = find_link(item.links, "abs")
     if paper.title is None:
-        head = f"{link(url, esc(paper.arxiv_id))} <i>(metadata pending)</i>"
+        head = f"{link(paper.abs_url, esc(paper.arxiv_id))} <i>(metadata pending)</i>"
     else:
-        head = link(url, esc(shorten(paper.title, TITLE_LIMIT)))
-    line = f"{item.rank}. {head} — {format_counts(item.sources)}"
+        head = link(paper.abs_url, esc(shorten(paper.title, TITLE_LIMIT)))
+    line = f"{item.rank}. {head} — {esc(item.counts.line)}"
     details = details_line(paper)
     return f"{line}\n{details}" if details else line
 
 
-def _paging_keyboard(paging: Paging | None) -> InlineKeyboardMarkup | None:
-    if paging is None:
+def _paging_keyboard(nav: PageNav | None) -> InlineKeyboardMarkup | None:
+    if nav is None:
         return None
     buttons = []
-    if paging.has_previous:
-        buttons.append(_page_button(paging, paging.page - 1, f"« Page {paging.page - 1}"))
-    if paging.has_next:
-        buttons.append(_page_button(paging, paging.page + 1, f"Page {paging.page + 1} »"))
+    if nav.previous is not None:
+        buttons.append(_page_button(nav.previous, f"« Page {nav.previous.page}"))
+    if nav.next is not None:
+        buttons.append(_page_button(nav.next, f"Page {nav.next.page} »"))
     kept = [b for b in buttons if b is not None]
     return InlineKeyboardMarkup([kept]) if kept else None
 
 
-def _page_button(paging: Paging, page: int, label: str) -> InlineKeyboardButton | None:
+def _page_button(target: PageTarget, label: str) -> InlineKeyboardButton | None:
     # Stateless: the button re-runs the command for that page; data over 64 bytes gets no button.
-    data = encode_callback(paging.command, paging.args_for(page))
+    data = encode_callback(target.command, target.args)
     return None if data is None else InlineKeyboardButton(label, callback_data=data)
 
 
