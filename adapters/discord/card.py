@@ -13,9 +13,7 @@ from adapters.discord.markup import (
     clean,
     counts_line,
     join_within,
-    oneline,
     safe_url,
-    source_label,
 )
 from adapters.discord.message import (
     BUTTON_LABEL_LIMIT,
@@ -27,7 +25,8 @@ from adapters.discord.message import (
     RenderedMessage,
     button_id,
 )
-from core.replies import Link, PaperCard, Post, ScorePart
+from core.replies import Link
+from core.views import CardView, DailyShares, PostView, ScoreTerm, one_line
 
 ABSTRACT_LIMIT = 1000  # shortened on the card; the "Abstract" button shows all of it
 _POST_TEXT_LIMIT = 200
@@ -35,12 +34,12 @@ _LINK_BUTTONS = 4  # one row of five, with room for "Abstract"
 _DAYS = 14
 
 
-def render_card(card: PaperCard) -> RenderedMessage:
+def render_card(card: CardView) -> RenderedMessage:
     """Render a paper card; it always fits one embed (every part is capped)."""
     paper = card.paper
     embed = discord.Embed(
-        title=clean(oneline(paper.title or "") or f"arXiv:{paper.arxiv_id}", TITLE_LIMIT),
-        url=_abs_url(card.links),
+        title=clean(paper.display_title, TITLE_LIMIT),
+        url=_abs_url(paper.links),
         description=_description(card) or None,
         colour=COLOUR,
     )
@@ -52,25 +51,25 @@ def render_card(card: PaperCard) -> RenderedMessage:
         )
     if paper.published:
         version = f" (v{paper.version})" if paper.version else ""
-        embed.add_field(name="Published", value=f"{paper.published.date().isoformat()}{version}")
+        embed.add_field(name="Published", value=f"{paper.published.isoformat()}{version}")
     if paper.categories:
         embed.add_field(name="Categories", value=clean(", ".join(paper.categories), 200) or BLANK)
-    embed.add_field(name="Shares", value=counts_line(card.sources), inline=False)
-    embed.add_field(name="Last 14 days", value=_days(card))
+    embed.add_field(name="Shares", value=counts_line(card.counts), inline=False)
+    embed.add_field(name="Last 14 days", value=_days(card.daily))
     embed.add_field(name="Rank", value=f"#{card.rank}" if card.rank else "not ranked")
-    embed.add_field(name="Score", value=_score(card.score, card.score_parts), inline=False)
+    embed.add_field(name="Score", value=_score(card.score, card.score_terms), inline=False)
     if card.top_posts:
         embed.add_field(name="Top posts", value=_posts(card.top_posts), inline=False)
     embed.set_footer(text=clean(f"arXiv:{paper.arxiv_id}", 100))
     return RenderedMessage(embeds=[embed], buttons=_buttons(card))
 
 
-def _description(card: PaperCard) -> str:
+def _description(card: CardView) -> str:
     parts = []
     if card.paper.abstract:
-        parts.append(clean(oneline(card.paper.abstract), ABSTRACT_LIMIT))
+        parts.append(clean(card.paper.abstract, ABSTRACT_LIMIT))
     if card.note:
-        parts.append(f"*{clean(oneline(card.note), 300)}*")
+        parts.append(f"*{clean(one_line(card.note), 300)}*")
     return "\n\n".join(parts)
 
 
@@ -81,18 +80,18 @@ def _abs_url(links: Sequence[Link]) -> str | None:
     )
 
 
-def _days(card: PaperCard) -> str:
+def _days(daily: DailyShares) -> str:
     # The field is "Last 14 days": of a longer series, only the newest 14 days are shown.
-    skipped = max(0, len(card.daily_shares) - _DAYS)
-    first_day = card.first_day + timedelta(days=skipped)
-    bars = card.sparkline[skipped:]
-    return f"`{bars}` {sum(card.daily_shares[skipped:])} shares since {first_day:%d %b}"
+    skipped = max(0, len(daily.counts) - _DAYS)
+    first_day = daily.first_day + timedelta(days=skipped)
+    bars = daily.sparkline[skipped:]
+    return f"`{bars}` {sum(daily.counts[skipped:])} shares since {first_day:%d %b}"
 
 
-def _score(score: float, parts: Sequence[ScorePart]) -> str:
+def _score(score: float, parts: Sequence[ScoreTerm]) -> str:
     total = f"{score:.1f}"
     terms = [
-        f"{clean(source_label(p.source), 30)} {p.points:.1f}"
+        f"{clean(p.network, 30)} {p.points:.1f}"
         + (f" (weight {p.weight:g})" if p.weight != 1 else "")
         for p in parts
     ]
@@ -101,24 +100,24 @@ def _score(score: float, parts: Sequence[ScorePart]) -> str:
     return total + (f" = {detail}" if detail else "")
 
 
-def _posts(posts: Sequence[Post]) -> str:
+def _posts(posts: Sequence[PostView]) -> str:
     lines = []
     for post in posts:
-        text = clean(oneline(post.text or ""), _POST_TEXT_LIMIT)
+        text = clean(post.text or "", _POST_TEXT_LIMIT)
         url = safe_url(post.url) if post.url else None
-        line = f"**{clean(source_label(post.source), 30)}** · {clean(oneline(post.author), 60)}"
+        line = f"**{clean(post.network, 30)}** · {clean(post.author, 60)}"
         line += f": {text}" if text else ""
         line += f" [post]({url})" if url else ""
         lines.append(line)
     return join_within(lines, FIELD_VALUE_LIMIT, more="and {n} more")
 
 
-def _buttons(card: PaperCard) -> tuple[ButtonSpec, ...]:
+def _buttons(card: CardView) -> tuple[ButtonSpec, ...]:
     buttons: list[ButtonSpec] = []
-    for link in card.links:
+    for link in card.paper.links:
         url = safe_url(link.url)
         if url is not None and len(buttons) < _LINK_BUTTONS:
-            label = oneline(link.label)[:BUTTON_LABEL_LIMIT] or "link"
+            label = one_line(link.label)[:BUTTON_LABEL_LIMIT] or "link"
             buttons.append(ButtonSpec(label, url=url))
     custom_id = button_id(SHOW, "paper", (card.paper.arxiv_id, "abstract"))
     if card.paper.abstract and custom_id is not None:

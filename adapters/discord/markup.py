@@ -8,9 +8,8 @@ from collections.abc import Iterable, Sequence
 
 from discord.utils import escape_markdown, escape_mentions
 
-from core.models import SourceCounts
-from core.phrases import counts_phrase, sharer_terms, shares_phrase, source_name, vote_terms
 from core.replies import Link
+from core.views import Counts, authors_line, one_line
 
 ELLIPSIS = "…"
 BLANK = "\u200b"  # Discord rejects empty field names and values
@@ -41,11 +40,6 @@ def neutralise_mentions(text: str) -> str:
     live mention (a channel mention renders as a link even when nobody is pinged).
     """
     return _MENTION_SIGIL.sub("<\\1\u200b", escape_mentions(text))
-
-
-def oneline(text: str) -> str:
-    """Collapse arXiv's hard line breaks and runs of spaces into single spaces."""
-    return " ".join(text.split())
 
 
 def clean(text: str, limit: int) -> str:
@@ -111,44 +105,34 @@ def link_line(links: Sequence[Link], limit: int = 1024) -> str:
     for link in links:
         url = safe_url(link.url)
         if url is not None:
-            shown.append(f"[{clean(oneline(link.label), 40)}]({url})")
+            shown.append(f"[{clean(one_line(link.label), 40)}]({url})")
     return join_within(shown, limit, sep=" · ")
 
 
-def source_label(source: str) -> str:
-    """How a source is shown, e.g. `hackernews` as `HN`."""
-    return source_name(source)
-
-
-def counts_line(sources: Sequence[SourceCounts], limit: int = 1024) -> str:
-    """Counts per source, e.g. `12 shares (X 9, Bluesky 3) · HN 210 pts`, escaped.
+def counts_line(counts: Counts, limit: int = 1024) -> str:
+    """The counts line, e.g. `12 shares (X 9, Bluesky 3) · HN 210 pts`, escaped.
 
     A paper shared on many networks does not fit a field: the networks that do not fit in
     `limit` are then counted as "and N more".
     """
-    full = escape(counts_phrase(sources))
+    full = escape(counts.line)
     if len(full) <= limit:
         return full
-    total = sum(s.sharers for s in sources if s.sharers)
-    votes = [clean(term, 60) for term in vote_terms(sources)]
+    votes = [clean(v.term, 60) for v in counts.votes]
     parts = []
-    if total:
-        head = f"{shares_phrase(total)} ("
+    if counts.total_shares:
+        head = f"{counts.shares_phrase} ("
         room = (limit if not votes else limit // 2) - len(head) - 1
-        terms = (clean(term, 60) for term in sharer_terms(sources))
+        terms = (clean(s.term, 60) for s in counts.shares)
         parts.append(f"{head}{join_within(terms, room, sep=', ', more='and {n} more')})")
     return join_within([*parts, *votes], limit, sep=" · ", more="and {n} more")
 
 
 def authors_short(authors: Sequence[str], limit: int = 100) -> str:
-    """The first three authors, then `et al.`, escaped and cut to `limit`."""
-    names = [oneline(a) for a in authors[:3]]
-    text = ", ".join(names) + (" et al." if len(authors) > 3 else "")
-    return clean(text, limit)
+    """The authors line (three, then `et al.`), escaped and cut to `limit`."""
+    return clean(authors_line(authors), limit)
 
 
 def authors_full(authors: Sequence[str], limit: int) -> str:
     """As many authors as fit in `limit`, then how many more there are."""
-    return join_within(
-        (clean(oneline(a), 100) for a in authors), limit, sep=", ", more="and {n} more"
-    )
+    return join_within((clean(a, 100) for a in authors), limit, sep=", ", more="and {n} more")

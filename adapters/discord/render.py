@@ -15,7 +15,6 @@ from adapters.discord.markup import (
     escape,
     link_line,
     neutralise_mentions,
-    oneline,
 )
 from adapters.discord.message import (
     COLOUR,
@@ -33,7 +32,8 @@ from adapters.discord.message import (
     pack,
     split_content,
 )
-from core.replies import Failure, Help, PaperCard, PaperList, Problem, RankedPaper, Reply, Text
+from core.replies import Failure, Help, PaperCard, PaperList, Problem, Reply, Text
+from core.views import ListItem, ListView, build_card_view, build_list_view, one_line
 
 _FIELD_MAX = FIELD_NAME_LIMIT + FIELD_VALUE_LIMIT
 _MIN_PAPER_BUDGET = 120
@@ -59,31 +59,31 @@ def render_reply(reply: Reply) -> list[RenderedMessage]:
         case Help():
             return _render_help(reply)
         case PaperList():
-            return _render_list(reply)
+            return _render_list(build_list_view(reply))
         case PaperCard():
-            return [render_card(reply)]
+            return [render_card(build_card_view(reply))]
         case _:
             assert_never(reply)
 
 
-def paper_field(rp: RankedPaper, budget: int = _FIELD_MAX) -> tuple[str, str]:
+def paper_field(item: ListItem, budget: int = _FIELD_MAX) -> tuple[str, str]:
     """One paper as a field: `rank. title`, then authors, counts per source and links.
 
     `budget` bounds name plus value so that a page of papers fits one message: the authors
     line is dropped first, then links that do not fit, then the title is cut.
     """
-    prefix = f"{rp.rank}. "
+    paper = item.paper
+    prefix = f"{item.rank}. "
     room = min(FIELD_VALUE_LIMIT, max(budget - len(prefix) - _MIN_TITLE, _MIN_VALUE))
-    counts = counts_line(rp.sources, min(room, _COUNTS_LIMIT))
-    authors = authors_short(rp.paper.authors, min(100, room))
-    lines = [authors, counts, link_line(rp.links, room - len(counts) - 1)]
+    counts = counts_line(item.counts, min(room, _COUNTS_LIMIT))
+    authors = authors_short(paper.authors, min(100, room))
+    lines = [authors, counts, link_line(paper.links, room - len(counts) - 1)]
     lines = [line for line in lines if line]
     if len(lines) > 1 and len("\n".join(lines)) > min(budget // 2, room):
         lines = lines[1:]
     value = "\n".join(lines) or BLANK
     room = max(24, min(FIELD_NAME_LIMIT, budget - len(value))) - len(prefix)
-    title = oneline(rp.paper.title or "") or f"arXiv:{rp.paper.arxiv_id}"
-    return prefix + clean(title, room), value
+    return prefix + clean(paper.display_title, room), value
 
 
 def code_span(text: str) -> str:
@@ -91,38 +91,34 @@ def code_span(text: str) -> str:
 
     Markdown is shown as typed inside a code span, so only mentions need escaping.
     """
-    return neutralise_mentions(oneline(text).replace("`", "'")[:150])
+    return neutralise_mentions(one_line(text).replace("`", "'")[:150])
 
 
-def _render_list(reply: PaperList) -> list[RenderedMessage]:
-    head = discord.Embed(title=clean(oneline(reply.heading), TITLE_LIMIT), colour=COLOUR)
-    if not reply.papers:
-        head.description = clean(reply.empty_note, DESCRIPTION_LIMIT)
-    page = f"Page {reply.paging.page}" if reply.paging else None
-    footer = clean(" · ".join(p for p in (reply.footer, page) if p), FOOTER_CAP) or None
+def _render_list(view: ListView) -> list[RenderedMessage]:
+    head = discord.Embed(title=clean(one_line(view.heading), TITLE_LIMIT), colour=COLOUR)
+    if not view.items:
+        head.description = clean(view.empty_note, DESCRIPTION_LIMIT)
+    page = f"Page {view.nav.page}" if view.nav else None
+    footer = clean(" · ".join(p for p in (view.footer, page) if p), FOOTER_CAP) or None
     budget = _FIELD_MAX
-    if reply.paging and reply.papers:
+    if view.nav and view.items:
         # A page is re-rendered in place by its buttons, so it has to fit one message.
         free = TOTAL_LIMIT - len(head) - len(footer or "")
-        budget = min(budget, max(free // len(reply.papers), _MIN_PAPER_BUDGET))
-    fields = [paper_field(rp, budget) for rp in reply.papers]
+        budget = min(budget, max(free // len(view.items), _MIN_PAPER_BUDGET))
+    fields = [paper_field(item, budget) for item in view.items]
     messages = [RenderedMessage(embeds=e) for e in pack(head, fields, footer)]
-    messages[-1].buttons = _paging_buttons(reply)
+    messages[-1].buttons = _paging_buttons(view)
     return messages
 
 
-def _paging_buttons(reply: PaperList) -> tuple[ButtonSpec, ...]:
-    paging = reply.paging
-    if paging is None:
+def _paging_buttons(view: ListView) -> tuple[ButtonSpec, ...]:
+    nav = view.nav
+    if nav is None:
         return ()
-    wanted = []
-    if paging.has_previous:
-        wanted.append(("◀ Previous", paging.page - 1))
-    if paging.has_next:
-        wanted.append(("Next ▶", paging.page + 1))
+    wanted = [("◀ Previous", nav.previous), ("Next ▶", nav.next)]
     buttons = []
-    for label, page in wanted:
-        custom_id = button_id(EDIT, paging.command, paging.args_for(page))
+    for label, target in wanted:
+        custom_id = button_id(EDIT, target.command, target.args) if target else None
         if custom_id is not None:
             buttons.append(ButtonSpec(label, custom_id=custom_id))
     return tuple(buttons)
@@ -138,5 +134,5 @@ def _render_help(reply: Help) -> list[RenderedMessage]:
         value = clean(cmd.summary, FIELD_VALUE_LIMIT - 200)
         if cmd.example:
             value += f"\nExample: `{code_span(cmd.example)}`"
-        fields.append((clean(oneline(usage), FIELD_NAME_LIMIT), value))
+        fields.append((clean(one_line(usage), FIELD_NAME_LIMIT), value))
     return [RenderedMessage(embeds=e) for e in pack(head, fields)]

@@ -15,6 +15,7 @@ from adapters.discord.message import RenderedMessage, pack
 from adapters.discord.render import render_reply
 from core.models import SourceCounts
 from core.replies import Link, PaperList, Problem, Text
+from core.views import build_counts
 from tests.adapters.discord.fakes import card, help_reply, paper, paper_list, ranked
 
 HOSTILE_TITLE = (
@@ -215,8 +216,8 @@ def test_join_within_says_how_many_are_left_out():
 
 
 def test_counts_line_without_signal():
-    assert counts_line(()) == "no shares yet"
-    assert counts_line((SourceCounts("huggingface", votes=35),)) == "HF 35 upvotes"
+    assert counts_line(build_counts(())) == "no shares yet"
+    assert counts_line(build_counts((SourceCounts("huggingface", votes=35),))) == "HF 35 upvotes"
 
 
 def test_pack_keeps_totals_under_6000_and_25_fields():

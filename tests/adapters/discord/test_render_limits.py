@@ -36,6 +36,7 @@ from core.replies import (
     ScorePart,
     Text,
 )
+from core.views import build_card_view
 from tests.adapters.discord.fakes import SOURCES, card, paper
 
 # Pieces that break naive rendering: markdown, every kind of mention, masked links, line
@@ -253,7 +254,7 @@ def test_render_reply_keeps_every_discord_limit_for_hostile_replies(reply):
 def test_card_caps_the_shares_of_a_paper_on_thirty_networks():
     many = tuple(SourceCounts(f"network-number-{i:02d}", sharers=i + 1) for i in range(30))
     many += tuple(SourceCounts(f"forum-number-{i:02d}", votes=10 * i + 1) for i in range(30))
-    message = render_card(card(sources=many))
+    message = render_card(build_card_view(card(sources=many)))
     assert_within_discord_limits(message)
     shares = {f.name: f.value or "" for f in message.embeds[0].fields}["Shares"]
     assert len(shares) <= 1024
@@ -270,7 +271,7 @@ def test_card_leaves_out_links_with_line_breaks_or_too_long_for_a_button():
         Link("html", "https://arxiv.org/html/2401.00001\x00"),
         Link("alt", "https://arxiv.org/abs/2401.00001 v2"),
     )
-    message = render_card(card(links=bad))
+    message = render_card(build_card_view(card(links=bad)))
     assert [(b.label, b.url) for b in message.buttons if b.url] == [
         ("alt", "https://arxiv.org/abs/2401.00001%20v2")
     ]
