@@ -1,10 +1,12 @@
 import io
+from dataclasses import replace
+from datetime import date
 
 from adapters.console.chat import answer_line, run_chat
 from adapters.console.render import render_reply
 from core.models import Paper, SourceCounts
 from core.registry import Command, Registry
-from core.replies import Help, Link, Paging, PaperList, Problem, RankedPaper, Text
+from core.replies import Help, Link, Paging, PaperCard, PaperList, Problem, RankedPaper, Text
 
 
 async def echo(req):
@@ -54,6 +56,28 @@ def test_render_list_shows_counts_authors_and_paging_hint():
     assert " 1. Attention — 12 shares (X 9, Bluesky 3) · HN 210 pts" in text
     assert "A, B, C et al." in text
     assert text.endswith("Page 1. /top 5 page=2")
+
+
+def test_render_list_keeps_each_paper_on_its_lines_despite_arxiv_line_breaks():
+    paper = Paper(
+        "2401.00001", title="Scaling\n  laws for\ttransformers", authors=("Ada\n Lovelace",)
+    )
+    item = RankedPaper(1, paper, 1.0, (SourceCounts("x", sharers=1),), ())
+    text = render_reply(PaperList("Top", (item,)))
+    assert text.splitlines() == [
+        "Top",
+        " 1. Scaling laws for transformers — 1 share (X 1)",
+        "    Ada Lovelace",
+    ]
+
+
+def test_render_card_names_the_days_its_sparkline_covers():
+    paper = Paper("2401.00001", title="T")
+    card = PaperCard(
+        paper, (), (0, 2, 4), date(2024, 1, 1), None, 0.0, (), (), (Link("abs", "https://a/b"),)
+    )
+    assert "Last 3 days: ▁▄█  (from 2024-01-01)" in render_reply(card).splitlines()
+    assert "Last " not in render_reply(replace(card, daily_shares=()))
 
 
 def test_render_problem_and_help():

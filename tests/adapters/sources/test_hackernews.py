@@ -9,8 +9,8 @@ import pytest
 
 from adapters.sources.hackernews import DEFAULT_HN_QUERIES, HackerNewsSource
 from core.models import Mention, VoteSnapshot
-from core.phrases import counts_phrase
 from core.ports import SourceUnavailable
+from core.views import build_counts
 from tests.adapters.sources.support import (
     TRANSPORT_FAULTS,
     Switch,
@@ -370,4 +370,4 @@ async def test_shares_in_comments_and_votes_on_stories_read_together_on_a_card(c
 
     assert stats is not None
     # alice linked it twice and bob once: two sharers; the two stories had 152 and 7 points.
-    assert counts_phrase(stats.sources) == "2 shares (HN 2) · HN 159 pts"
+    assert build_counts(stats.sources).line == "2 shares (HN 2) · HN 159 pts"
