@@ -34,7 +34,7 @@ class Paging:
 
     def args_for(self, page: int) -> tuple[str, ...]:
         """The arguments that re-run the command for `page`."""
-        return (*self.args, f"page={page}")
+        return page_args(self.args, page)
 
     @property
     def has_previous(self) -> bool:
@@ -159,6 +159,11 @@ class Failure:
 Reply = Text | Help | PaperList | PaperCard | Problem | Failure
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+def page_args(args: tuple[str, ...], page: int) -> tuple[str, ...]:
+    """A paged command's arguments (without a page) for `page`."""
+    return (*args, f"page={page}")
 
 
 def sparkline(values: tuple[int, ...]) -> str:

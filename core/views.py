@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from core.models import Discussion, Paper, SourceCounts
 from core.phrases import VOTE_UNITS, shares_phrase, source_name
-from core.replies import Link, Paging, PaperCard, PaperList, RankedPaper, sparkline
+from core.replies import Link, Paging, PaperCard, PaperList, RankedPaper, page_args, sparkline
 
 SHOWN_AUTHORS = 3
 
@@ -159,6 +159,29 @@ class PageNav:
     previous: PageTarget | None
     next: PageTarget | None
     total_pages: int | None = None
+    command: str = ""
+    base_args: tuple[str, ...] = ()  # the command's arguments, without the page
+
+    def target(self, page: int) -> PageTarget:
+        """How to show `page` of this list."""
+        return PageTarget(page, self.command, page_args(self.base_args, page))
+
+    def numbers(self, around: int = 2) -> tuple[int | None, ...]:
+        """The page numbers to offer, None marking a gap: `1 None 4 5 6 7 8 None 20`.
+
+        The first page, the pages within `around` of this one, and the last page; while the
+        total is unknown, the next page stands for the last.
+        """
+        last = self.total_pages or (self.page + 1 if self.next else self.page)
+        near = range(max(1, self.page - around), min(last, self.page + around) + 1)
+        shown: list[int | None] = []
+        previous = 0
+        for number in sorted({1, *near, last}):
+            if number - previous > 1:
+                shown.append(None)
+            shown.append(number)
+            previous = number
+        return tuple(shown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +320,8 @@ def build_page_nav(paging: Paging | None, total_pages: int | None = None) -> Pag
         previous=target(paging.page - 1) if paging.has_previous else None,
         next=target(paging.page + 1) if paging.has_next else None,
         total_pages=total_pages,
+        command=paging.command,
+        base_args=paging.args,
     )
 
 

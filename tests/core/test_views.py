@@ -143,6 +143,27 @@ def test_page_nav_at_the_ends_has_no_target_beyond_them():
     assert build_page_nav(None) is None
 
 
+def test_page_nav_offers_numbers_around_this_page_with_gaps_and_the_ends():
+    nav = build_page_nav(Paging("top", ("week",), 6, has_next=True), total_pages=20)
+    assert nav is not None
+    assert nav.numbers() == (1, None, 4, 5, 6, 7, 8, None, 20)
+    assert nav.numbers(around=0) == (1, None, 6, None, 20)
+    assert nav.target(20) == PageTarget(20, "top", ("week", "page=20"))
+    assert nav.target(6).args == ("week", "page=6")
+
+
+def test_page_nav_numbers_without_a_total_end_at_the_next_page():
+    middle = build_page_nav(Paging("new", (), 2, has_next=True))
+    last = build_page_nav(Paging("new", (), 5, has_next=False))
+    near_start = build_page_nav(Paging("new", (), 3, has_next=False), total_pages=4)
+    assert middle is not None
+    assert last is not None
+    assert near_start is not None
+    assert middle.numbers() == (1, 2, 3)
+    assert last.numbers() == (1, None, 3, 4, 5)
+    assert near_start.numbers() == (1, 2, 3, 4)
+
+
 def test_daily_shares_give_days_points_total_and_sparkline():
     daily = DailyShares(date(2024, 1, 30), (0, 4, 2))
     assert daily.days == (date(2024, 1, 30), date(2024, 1, 31), date(2024, 2, 1))
