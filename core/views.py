@@ -364,8 +364,10 @@ def build_card_view(card: PaperCard) -> CardView:
 
 
 def _one_line_or_none(text: str | None) -> str | None:
+    if text is None:
+        return None
     # A blank title or abstract is as good as none: the id is shown instead.
-    return one_line(text) or None if text is not None else None
+    return one_line(text) or None
 
 
 def _discussion_url(source: str, discussions: Sequence[Discussion]) -> str | None:
