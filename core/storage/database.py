@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from core.storage.locks import lock_key
 
@@ -49,8 +49,14 @@ def create_engine(url: str) -> AsyncEngine:
         return create_async_engine(url, pool_pre_ping=True)
     kwargs: dict[str, Any] = {}
     if parsed.database in (None, "", ":memory:"):
-        # One shared connection, or every session would see its own empty in-memory database.
-        kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+        # One connection, or every session would see its own empty in-memory database; a
+        # session waits for it, so transactions take turns as they do on a file's write lock.
+        kwargs = {
+            "poolclass": AsyncAdaptedQueuePool,
+            "pool_size": 1,
+            "max_overflow": 0,
+            "connect_args": {"check_same_thread": False},
+        }
     engine = create_async_engine(url, **kwargs)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

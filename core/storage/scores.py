@@ -30,9 +30,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select, text, update
+from sqlalchemy import Table, bindparam, case, delete, distinct, func, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.pool import StaticPool
 
 from core.ranking import NEG_INF, WINDOW_LENGTHS, RankingConfig, decay_exponent, log2_add
 from core.signals import FIXED_WINDOWS, Signal, Snapshot, share_signal, stored_scores, vote_signal
@@ -50,6 +49,7 @@ WINDOW_COLUMNS = (
     *("networks_day", "networks_week", "networks_month"),
 )
 SCORE_COLUMNS = (*WINDOW_COLUMNS, "score_all", "networks_all", "trend")
+COUNT_COLUMNS = ("day", "week", "month")  # a signal row's window counts, as in SPANS
 SPANS = tuple(n for w in FIXED_WINDOWS if (n := WINDOW_LENGTHS[w]) is not None)  # day, week, month
 PAPERS = cast(Table, PaperRow.__table__)
 SIGNALS = cast(Table, SignalRow.__table__)
@@ -92,14 +92,8 @@ async def watermark(
 
 
 async def _begin_immediate(session: AsyncSession) -> None:
-    """Take SQLite's write lock now, unless this transaction already wrote (and so holds it).
-
-    An in-memory database is one connection that every session shares: nothing else can write
-    to it, and a BEGIN would collide with the other sessions' transaction.
-    """
+    """Take SQLite's write lock now, unless this transaction already wrote (and so holds it)."""
     connection = await session.connection()
-    if isinstance(connection.engine.pool, StaticPool):
-        return
     raw: Any = await connection.get_raw_connection()
     if not raw.driver_connection.in_transaction:
         await session.execute(text("BEGIN IMMEDIATE"))
@@ -279,6 +273,40 @@ async def store(
     later = newest or {}
     scores = [_score_row(p, signals[p].values(), config, later.get(p)) for p in papers]
     await session.execute(_update_scores(session, columns, raise_last=newest is not None), scores)
+
+
+async def store_share_windows(
+    session: AsyncSession, papers: Sequence[str], config: RankingConfig
+) -> set[str]:
+    """Write the window scores of those papers with share signals only; return which.
+
+    `stored_scores` as one statement for many papers, for the sweep: a window's score is
+    Σ w · sharers over the paper's networks, its networks those with any sharer in it.
+    """
+    source = SIGNALS.c.source
+    weight = case(dict(config.weights), value=source, else_=1.0) if config.weights else literal(1.0)
+    written: set[str] = set()
+    for part in chunks(papers, 2000):
+        columns: dict[str, Any] = {}
+        for window, count in zip(("day", "week", "month"), COUNT_COLUMNS, strict=True):
+            counted = SIGNALS.c[count]
+            columns[f"score_{window}"] = func.sum(weight * counted)
+            columns[f"networks_{window}"] = func.count(distinct(case((counted > 0, source))))
+        windows = (
+            select(SIGNALS.c.arxiv_id, *(value.label(name) for name, value in columns.items()))
+            .where(SIGNALS.c.arxiv_id.in_(part))
+            .group_by(SIGNALS.c.arxiv_id)
+            .having(func.count(case((SIGNALS.c.kind == "vote", 1))) == 0)
+            .subquery()
+        )
+        rows = await session.execute(
+            update(PAPERS)
+            .where(PAPERS.c.arxiv_id == windows.c.arxiv_id)
+            .values({name: windows.c[name] for name in columns})
+            .returning(PAPERS.c.arxiv_id)
+        )
+        written.update(rows.scalars())
+    return written
 
 
 def _signal_row(arxiv_id: str, s: Signal) -> dict[str, Any]:

@@ -2,12 +2,18 @@
 
 A sharer leaves a window when their last share does, so the sharers leaving between S and a
 later T are those whose last share lies in `[S - length, T - length)`: met through the mentions'
-time index, they are subtracted from their paper's counts. A paper with a snapshot in that
-range has its vote windows recomputed. Each step is one short transaction that moves S to T with
-its subtractions, covering at most `rows` mentions per window, so a sweep after a day of quiet
-never holds the write lock for long. On PostgreSQL a step locks the watermark row (inserts share
-it), so no insert counts against an S that a step is moving; across replicas one sweeper runs
-at a time (`core.locks`).
+time index, they are counted per paper and network and subtracted from the signal rows in one
+statement a window. The papers whose counts changed get their window scores in one statement
+too (`store_share_windows`); those with vote signals, and those with a snapshot in the range
+(their vote windows are recomputed from snapshots), through `stored_scores` in Python.
+
+Each step is one transaction that moves S to T with its subtractions. It covers as many
+leaving mentions as the previous step's pace says fit in `STEP_SECONDS`, so a sweep after a
+day of quiet holds the write lock in short turns while readers and inserts go on. What a step
+costs is mostly rewriting the `papers` rows it touches (wide rows, three rank indexes), once a
+step however many of their sharers leave in it: fewer, larger steps write less in all.
+On PostgreSQL a step locks the watermark row (inserts share it), so no insert counts against an
+S that a step is moving; across replicas one sweeper runs at a time (`core.locks`).
 
 A change of weights or half-life (the stored signature differs) is applied first by `rescore_all`,
 a paper chunk a transaction, while reads answer from the old scores.
@@ -16,16 +22,17 @@ a paper chunk a transaction, while reads answer from the old scores.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, distinct, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.ports import SweepReport
 from core.ranking import RankingConfig
-from core.signals import Signal, vote_signal
+from core.signals import vote_signal
 from core.storage.scores import (
+    COUNT_COLUMNS,
+    SIGNALS,
     SIGNATURE,
     SPANS,
     WATERMARK,
@@ -35,12 +42,15 @@ from core.storage.scores import (
     read_snapshots,
     rescore,
     store,
+    store_share_windows,
     watermark,
 )
 from core.storage.tables import MentionRow, MetaRow, PaperRow, SharerRow, SnapshotRow
 from core.storage.upsert import chunks, insert_for
 
-STEP_ROWS = 300  # mentions leaving each window per step: a few tens of milliseconds of writing
+STEP_SECONDS = 0.06  # what a step aims to hold the write lock for: well under 100 ms
+FIRST_STEP_ROWS = 1000  # mentions leaving each window in the first step; later ones aim at time
+MIN_STEP_ROWS = 300  # however slow the machine, a step is not all overhead
 RESCORE_CHUNK = 200  # papers rescored per transaction
 _TICK = timedelta(microseconds=1)
 
@@ -50,9 +60,13 @@ async def sweep(
     now: datetime,
     config: RankingConfig,
     *,
-    rows: int = STEP_ROWS,
+    rows: int | None = None,
 ) -> SweepReport:
-    """Rescore if the config changed, then move S to `now` a step a transaction."""
+    """Rescore if the config changed, then move S to `now` a step a transaction.
+
+    Each step covers as many leaving mentions as the last one's pace says fit in
+    `STEP_SECONDS`, or exactly `rows` when given.
+    """
     rescored = 0
     async with factory() as session:
         signature = await session.get(MetaRow, SIGNATURE)
@@ -62,12 +76,17 @@ async def sweep(
     steps = 0
     longest = 0.0
     done = False
+    size = rows or FIRST_STEP_ROWS
     while not done:
         began = time.perf_counter()
         async with factory() as session, session.begin():
-            done = await sweep_step(session, now, config, rows)
-        longest = max(longest, time.perf_counter() - began)
+            done = await sweep_step(session, now, config, size)
+        took = time.perf_counter() - began
+        longest = max(longest, took)
         steps += 1
+        if rows is None:  # at most double, so one quick step does not make the next a long one
+            size = max(size // 2, min(2 * size, int(size * STEP_SECONDS / max(took, 1e-3))))
+            size = max(size, MIN_STEP_ROWS)
     return SweepReport(steps, rescored, longest)
 
 
@@ -93,36 +112,31 @@ async def rescore_all(
 
 
 async def sweep_step(
-    session: AsyncSession, now: datetime, config: RankingConfig, rows: int = STEP_ROWS
+    session: AsyncSession, now: datetime, config: RankingConfig, rows: int = FIRST_STEP_ROWS
 ) -> bool:
     """Move S towards `now` by at most `rows` leaving mentions a window; return if it got there."""
     start = await watermark(session, now, config, exclusive=True)
     if start >= now:
         return True
     end = await _step_end(session, start, now, rows)
-    leaving = await _leaving(session, start, end)
-    voted = await _voted(session, start, end)
-    papers = sorted({p for p, _, _ in leaving} | voted)
-    signals = await read_signals(session, papers)
+    left: set[str] = set()
     redo: set[str] = set()
+    for column, length in zip(COUNT_COLUMNS, SPANS, strict=True):
+        counts = await _subtract_leaving(session, column, start - length, end - length)
+        for arxiv_id, count in counts:
+            left.add(arxiv_id)
+            if count < 0:
+                redo.add(arxiv_id)  # the stored counts do not match the sharers: recompute
+    voted = await _voted(session, start, end)
+    # Vote points are log-compressed: papers with vote signals are scored in Python.
+    written = await store_share_windows(session, sorted(left - voted - redo), config)
+    papers = sorted((left | voted) - written - redo)
+    signals = await read_signals(session, papers)
     changed: set[tuple[str, SignalKey]] = set()
-    for (arxiv_id, source, w), n in leaving.items():
-        old = signals[arxiv_id].get((source, "share"))
-        counts = [old.day, old.week, old.month] if old else [0.0, 0.0, 0.0]
-        if old is None or counts[w] < n:
-            redo.add(arxiv_id)  # the stored counts do not match the sharers: recompute
-            continue
-        counts[w] -= n
-        day, week, month = counts
-        signals[arxiv_id][(source, "share")] = Signal(
-            source, "share", day, week, month, old.total, old.trend
-        )
-        changed.add((arxiv_id, (source, "share")))
-    for (arxiv_id, source), series in (await read_snapshots(session, sorted(voted))).items():
+    for (arxiv_id, source), series in (await read_snapshots(session, sorted(voted - redo))).items():
         signals[arxiv_id][(source, "vote")] = vote_signal(source, series, end, config)
         changed.add((arxiv_id, (source, "vote")))
-    kept = [p for p in papers if p not in redo]
-    await store(session, kept, signals, config, None, changed, WINDOW_COLUMNS)
+    await store(session, papers, signals, config, None, changed, WINDOW_COLUMNS)
     await rescore(session, sorted(redo), end, config)
     await session.execute(
         update(MetaRow).where(MetaRow.key == WATERMARK).values(value=end.isoformat())
@@ -148,31 +162,46 @@ async def _step_end(session: AsyncSession, start: datetime, now: datetime, rows:
     return max(end, start + _TICK)
 
 
-async def _leaving(
-    session: AsyncSession, start: datetime, end: datetime
-) -> dict[tuple[str, str, int], int]:
-    """Count, per paper, network and window, the sharers whose last share leaves it."""
-    leaving: dict[tuple[str, str, int], int] = defaultdict(int)
-    for w, length in enumerate(SPANS):
-        rows = await session.execute(
-            select(SharerRow.arxiv_id, SharerRow.source, SharerRow.author)
-            .select_from(MentionRow)
-            .join(
-                SharerRow,
-                and_(
-                    SharerRow.arxiv_id == MentionRow.arxiv_id,
-                    SharerRow.source == MentionRow.source,
-                    SharerRow.author == MentionRow.author,
-                    SharerRow.last_at == MentionRow.posted_at,
-                ),
-            )
-            .where(MentionRow.posted_at >= start - length, MentionRow.posted_at < end - length)
+async def _subtract_leaving(
+    session: AsyncSession, column: str, since: datetime, until: datetime
+) -> list[tuple[str, int]]:
+    """Subtract from `column` the sharers whose last share lies in `[since, until)`.
+
+    Returns each changed share row's paper and new count.
+    """
+    leaving = (
+        select(
+            SharerRow.arxiv_id,
+            SharerRow.source,
             # Two posts of one account at the same instant are one sharer.
-            .distinct()
+            func.count(distinct(SharerRow.author)).label("n"),
         )
-        for arxiv_id, source, _author in rows:
-            leaving[(arxiv_id, source, w)] += 1
-    return leaving
+        .select_from(MentionRow)
+        .join(
+            SharerRow,
+            and_(
+                SharerRow.arxiv_id == MentionRow.arxiv_id,
+                SharerRow.source == MentionRow.source,
+                SharerRow.author == MentionRow.author,
+                SharerRow.last_at == MentionRow.posted_at,
+            ),
+        )
+        .where(MentionRow.posted_at >= since, MentionRow.posted_at < until)
+        .group_by(SharerRow.arxiv_id, SharerRow.source)
+        .subquery()
+    )
+    counted = SIGNALS.c[column]
+    rows = await session.execute(
+        update(SIGNALS)
+        .where(
+            SIGNALS.c.arxiv_id == leaving.c.arxiv_id,
+            SIGNALS.c.source == leaving.c.source,
+            SIGNALS.c.kind == "share",
+        )
+        .values({column: counted - leaving.c.n})
+        .returning(SIGNALS.c.arxiv_id, counted)
+    )
+    return [(arxiv_id, int(count)) for arxiv_id, count in rows]
 
 
 async def _voted(session: AsyncSession, start: datetime, end: datetime) -> set[str]:
