@@ -41,8 +41,8 @@ class SqlPaperMetadata:
     async def missing_metadata(self, limit: int) -> list[str]:
         """Return ids arXiv has not described yet, most shared first."""
         retry = self._clock.now() - UNKNOWN_RETRY
-        async with self._factory() as session:
-            rows = await session.execute(
+        async with reading(self._factory) as connection:
+            rows = await connection.execute(
                 select(PaperRow.arxiv_id)
                 .where(PaperRow.title.is_(None))
                 .where(or_(PaperRow.unknown_at.is_(None), PaperRow.unknown_at < retry))

@@ -82,8 +82,16 @@ _WITH_SIGNALS = (
 @asynccontextmanager
 async def reading(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncConnection]:
     """A connection in a read-only transaction (on PostgreSQL, declared so)."""
+    async with read_session(factory) as session:
+        yield await session.connection()
+
+
+@asynccontextmanager
+async def read_session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session in a read-only transaction, for reads of ORM rows."""
     async with factory() as session:
-        yield await session.connection(execution_options={"postgresql_readonly": True})
+        await session.connection(execution_options={"postgresql_readonly": True})
+        yield session
 
 
 class SqlRankingReads:

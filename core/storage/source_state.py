@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models import SourceHealth
-from core.storage.ranking_reads import reading
+from core.storage.ranking_reads import read_session, reading
 from core.storage.tables import CursorRow, HealthRow, PaperRow
 
 
@@ -18,7 +18,7 @@ class SqlSourceState:
 
     async def get_cursor(self, source: str) -> str | None:
         """Return a source's stored cursor."""
-        async with self._factory() as session:
+        async with read_session(self._factory) as session:
             row = await session.get(CursorRow, source)
             return None if row is None else row.cursor
 

@@ -11,6 +11,7 @@ from sqlalchemy import Table, and_, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models import ChatRef, Platform
+from core.storage.ranking_reads import read_session
 from core.storage.subscription_tables import DeliveryRow, SentPaperRow, SubscriptionRow
 from core.storage.upsert import insert_for, is_postgres
 from core.subscriptions import Delivery, DeliveryStatus, NewDelivery, Outcome, Subscription
@@ -61,7 +62,7 @@ class SqlSubscriptionStore:
 
     async def get(self, chat: ChatRef) -> Subscription | None:
         """Return the chat's subscription."""
-        async with self._factory() as session:
+        async with read_session(self._factory) as session:
             row = (
                 await session.execute(
                     select(SubscriptionRow).where(*_is_chat(SubscriptionRow, chat))
@@ -71,7 +72,7 @@ class SqlSubscriptionStore:
 
     async def active(self) -> list[Subscription]:
         """Return every active subscription."""
-        async with self._factory() as session:
+        async with read_session(self._factory) as session:
             rows = await session.execute(select(SubscriptionRow).where(SubscriptionRow.active))
             return [_subscription(r) for r in rows.scalars()]
 
@@ -247,7 +248,7 @@ class SqlSubscriptionStore:
         by_platform: dict[Platform, list[str]] = defaultdict(list)
         for chat in found:
             by_platform[chat.platform].append(chat.chat_id)
-        async with self._factory() as session:
+        async with read_session(self._factory) as session:
             for platform, ids in by_platform.items():
                 for part in _chunks(ids, IN_CHUNK):
                     rows = await session.execute(
@@ -263,7 +264,7 @@ class SqlSubscriptionStore:
 
     async def last_delivery(self, chat: ChatRef) -> Delivery | None:
         """The chat's latest delivery, with its subscription as it is now."""
-        async with self._factory() as session:
+        async with read_session(self._factory) as session:
             row = (
                 await session.execute(
                     select(DeliveryRow)

@@ -20,12 +20,14 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.cards import card_query
-from core.models import SourceHealth
+from core.models import ChatRef, SourceHealth
 from core.ports import TopQuery
 from core.ranking import RankingConfig
 from core.storage.database import create_engine, normalize_url, session_factory, upgrade
 from core.storage.ranking_reads import reading
 from core.storage.repository import SqlPaperRepository
+from core.storage.subscription_repository import SqlSubscriptionStore
+from core.subscriptions import Subscription
 from tests.conftest import POSTGRES, START, TEST_DATABASE_URL, admin
 from tests.fakes import FixedClock
 from tests.storage.builders import A, B, C, described, hours_ago, share, votes
@@ -194,3 +196,34 @@ async def test_reads_run_in_read_only_transactions_on_postgresql(
         assert (await connection.execute(text("SHOW transaction_read_only"))).scalar() == "on"
     async with factory() as session:  # and the pooled connection is not left read-only
         assert (await session.execute(text("SHOW transaction_read_only"))).scalar() == "off"
+
+
+@pytest.mark.parametrize("store", ["sqlite", POSTGRES])
+async def test_digest_cursor_and_metadata_reads_run_read_only(store_engine: AsyncEngine) -> None:
+    factory = session_factory(store_engine)
+    repo = SqlPaperRepository(factory, RankingConfig(), FixedClock(START))
+    subscriptions = SqlSubscriptionStore(factory)
+    chat = ChatRef("telegram", "42")
+    await _fill(repo)
+    subscription = Subscription(chat, categories=("cs.LG",), created_at=START)
+    await subscriptions.subscribe(subscription)
+    seen: list[tuple[str, bool]] = []
+
+    def record(
+        _conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, *_: Any
+    ) -> None:
+        seen.append((statement, bool(context.execution_options.get("postgresql_readonly"))))
+
+    event.listen(store_engine.sync_engine, "before_cursor_execute", record)
+    try:
+        assert [s.chat for s in await subscriptions.active()] == [chat]
+        assert await subscriptions.get(chat) == subscription
+        assert await subscriptions.recently_sent_to([chat], START) == {chat: set()}
+        assert await subscriptions.last_delivery(chat) is None
+        assert await repo.get_cursor("bluesky") is None
+        assert await repo.missing_metadata(5) == [C]  # the voted paper arXiv has not described
+    finally:
+        event.remove(store_engine.sync_engine, "before_cursor_execute", record)
+
+    assert seen
+    assert [statement for statement, read_only in seen if not read_only] == []
