@@ -12,6 +12,7 @@ from itertools import islice
 from zoneinfo import ZoneInfo
 
 from core.cards import ranked
+from core.follows import FollowLists
 from core.models import PaperStats
 from core.phrases import source_name
 from core.ports import PaperRepository, TopQuery
@@ -92,8 +93,16 @@ class DigestBuilder:
     await the same task instead of building it again.
     """
 
-    def __init__(self, papers: PaperRepository, now: datetime, depth: int = 60) -> None:
+    def __init__(
+        self,
+        papers: PaperRepository,
+        now: datetime,
+        depth: int = 60,
+        *,
+        follows: FollowLists | None = None,
+    ) -> None:
         self._papers = papers
+        self._follows = follows
         self._now = now
         self._depth = depth
         self._cache: dict[tuple[object, ...], asyncio.Task[list[PaperStats]]] = {}
@@ -111,7 +120,11 @@ class DigestBuilder:
         return PaperList(
             heading=_heading(sub, delivery.local_date),
             papers=ranked(list(fresh), 1),
-            empty_note="Nothing new was shared today.",
+            empty_note=(
+                "None of the accounts this chat follows shared anything new."
+                if sub.following
+                else "Nothing new was shared today."
+            ),
             footer=await self.footer(),
         )
 
@@ -119,7 +132,14 @@ class DigestBuilder:
         queries = [TopQuery("trending", self._depth, 0, c, sub.words) for c in sub.categories]
         found: dict[str, PaperStats] = {}
         for query in queries or [TopQuery("trending", self._depth, 0, None, sub.words)]:
-            for stats in await self._papers.top(query, self._now):
+            if sub.following:
+                # Without follow lists in this process a follows' digest has nothing to rank.
+                listed = (
+                    await self._follows.top(sub.chat, query, self._now) if self._follows else []
+                )
+            else:
+                listed = await self._papers.top(query, self._now)
+            for stats in listed:
                 found.setdefault(stats.paper.arxiv_id, stats)
         return rank_papers(found.values())
 
@@ -142,6 +162,8 @@ def _heading(sub: Subscription, local_date: date) -> str:
         heading += " · " + ", ".join(sub.categories)
     if sub.words:
         heading += " · “" + " ".join(sub.words) + "”"
+    if sub.following:
+        heading += " · from the accounts this chat follows"
     return heading
 
 

@@ -20,6 +20,7 @@ from core.backoff import Backoff
 from core.delivery import ChatGone, ChatMoved, DeliveryError, DigestSink, RetryLater
 from core.digest import REPEAT_WINDOW, DigestBuilder
 from core.faults import log_failure
+from core.follows import FollowLists
 from core.models import ChatRef
 from core.outcomes import OutcomeRecorder
 from core.ports import Clock, PaperRepository
@@ -57,6 +58,7 @@ async def send_pending_deliveries(
     builder: DigestBuilder | None = None,
     lease_seconds: float = LEASE_SECONDS,
     backoff: Backoff = RETRY_BACKOFF,
+    follows: FollowLists | None = None,
 ) -> SendReport:
     """Claim up to `batch` due deliveries once, send each, record each outcome after the answer.
 
@@ -67,7 +69,7 @@ async def send_pending_deliveries(
             not an `Exception` (the process is going down). The other sends of the round still
             finish and are recorded first.
     """
-    builder = builder or DigestBuilder(papers, now)
+    builder = builder or DigestBuilder(papers, now, follows=follows)
     run = _Run(store, builder, sinks, lambda: now, lease_seconds, batch, concurrency, backoff)
     return await run.send(keep_claiming=False)
 
@@ -82,13 +84,14 @@ async def send_due_deliveries(
     concurrency: int = 32,
     lease_seconds: float = LEASE_SECONDS,
     backoff: Backoff = RETRY_BACKOFF,
+    follows: FollowLists | None = None,
 ) -> SendReport:
     """Send every due delivery, claiming more as sends finish, until a claim finds none.
 
     A delivery put back for later (a retry) waits for the next run. Raises as
     `send_pending_deliveries` does, and claims nothing more after the first error.
     """
-    builder = DigestBuilder(papers, clock.now())
+    builder = DigestBuilder(papers, clock.now(), follows=follows)
     run = _Run(store, builder, sinks, clock.now, lease_seconds, batch, concurrency, backoff)
     return await run.send(keep_claiming=True)
 

@@ -25,11 +25,15 @@ class Subscription:
     active: bool = True
     created_at: datetime | None = None
     inactive_reason: str | None = None
+    following: bool = False  # ranked from the chat's follow list only (core.follows)
 
     @property
-    def filters(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """What selects the papers; digests are built once per distinct filter set."""
-        return (self.categories, self.words)
+    def filters(self) -> tuple[object, ...]:
+        """What selects the papers; digests are built once per distinct filter set.
+
+        A digest of the chat's follows is the chat's own: its chat is part of the set.
+        """
+        return (self.categories, self.words, self.chat if self.following else None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -255,6 +255,43 @@ class InMemoryPaperRepository:
     async def is_empty(self) -> bool:
         return not self._state.papers
 
+    def followed_top(
+        self,
+        authors: Collection[tuple[str, str]],
+        query: TopQuery,
+        now: datetime,
+        since: datetime | None,
+    ) -> list[PaperStats]:
+        """`FollowLists.top` by brute force: papers ranked by the shares of `authors` only.
+
+        `authors` holds `(network, author)` pairs; a sharer counts when their last share is
+        since `since` (always, without one).
+        """
+        found = []
+        for record in self._state.papers.values():
+            if not _matches(record.paper, query):
+                continue
+            mentions = self._mentions_of(record.paper.arxiv_id)
+            spans: dict[tuple[str, str], list[datetime]] = {}
+            for m in mentions:
+                if (m.source, m.author) in authors:
+                    span = spans.setdefault((m.source, m.author), [m.posted_at, m.posted_at])
+                    span[0], span[1] = min(span[0], m.posted_at), max(span[1], m.posted_at)
+            sharers: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+            for (source, _), (first, last) in spans.items():
+                if since is None or last >= since:
+                    sharers[source].append((first, last))
+            if not sharers:
+                continue
+            signals = [
+                share_signal(src, pairs, now, self._config) for src, pairs in sharers.items()
+            ]
+            last_share = max(m.posted_at for m in mentions)
+            found.append(
+                paper_stats(record.paper, signals, query.window, now, self._config, last_share)
+            )
+        return rank_papers(found)[query.offset : query.offset + query.limit]
+
     # --- folding rows into numbers ----------------------------------------------------------
 
     def _ranked(

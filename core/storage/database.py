@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +78,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.execute("PRAGMA temp_store=MEMORY")
+    # A follow list's trending decays its terms in SQL (storage.follow_lists); SQLite built
+    # without its math functions gets Python's pow.
+    try:
+        cursor.execute("SELECT pow(2.0, 1.0)")
+    except sqlite3.OperationalError:
+        dbapi_connection.create_function("pow", 2, math.pow, deterministic=True)
     cursor.close()
 
 

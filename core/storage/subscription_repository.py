@@ -300,6 +300,7 @@ def _subscription_values(s: Subscription) -> dict[str, Any]:
         "size": s.size,
         "categories": " ".join(s.categories),
         "words": "\t".join(s.words),
+        "following": s.following,
         "active": s.active,
         "inactive_reason": s.inactive_reason,
         "created_at": s.created_at,
@@ -317,6 +318,7 @@ def _subscription(row: SubscriptionRow) -> Subscription:
         active=row.active,
         created_at=row.created_at,
         inactive_reason=row.inactive_reason,
+        following=row.following,
     )
 
 

@@ -24,6 +24,7 @@ class SubscriptionRow(Base):
     size: Mapped[int] = mapped_column(Integer)
     categories: Mapped[str] = mapped_column(Text, default="")
     words: Mapped[str] = mapped_column(Text, default="")
+    following: Mapped[bool] = mapped_column(Boolean, default=False)  # ranked from follows only
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     inactive_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -128,11 +128,28 @@ class SharerRow(Base):
     first_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
-    # No index on `last_at`: a sharer's last share is a mention, so sharers leaving a window
-    # are found through the mentions' time index (storage.sweep). Two more
-    # indexes here would cost an import about as much as the mentions' own.
+    # No index on `last_at` alone: a sharer's last share is a mention, so sharers leaving a
+    # window are found through the mentions' time index (storage.sweep). The one index here
+    # serves follow lists (storage.follow_lists): an account's sharers in a window, covered
+    # (with the key's `arxiv_id`), so a list's ranking reads no table rows.
     # Small rows under a composite key: on SQLite, one B-tree instead of a table and a key.
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    __table_args__ = (
+        Index("ix_sharers_account", "source", "author", "last_at", "first_at"),
+        {"sqlite_with_rowid": False},
+    )
+
+
+class FollowRow(Base):
+    """An account one chat follows (core.follows): its network's key and the name shown."""
+
+    __tablename__ = "follows"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    network: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(256), primary_key=True)
+    shown: Mapped[str] = mapped_column(String(256))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class SnapshotRow(Base):

@@ -423,3 +423,30 @@ SIGNAL_ROWS_0005: Rows = {
         for row in SIGNAL_ROWS["papers"]
     ],
 }
+
+
+# Revision 0006: follow lists, and whether a subscription's digest ranks from them (none yet).
+DIGEST_ROWS_0006: Rows = {
+    **DIGEST_ROWS,
+    "subscriptions": [{**row, "following": False} for row in DIGEST_ROWS["subscriptions"]],
+}
+FOLLOW_ROWS: Rows = {
+    "follows": [
+        {
+            "platform": "telegram",
+            "chat_id": "-1001234",
+            "network": "bluesky",
+            "key": "did:plc:alice",
+            "shown": "alice.bsky.social",
+            "added_at": _t("2026-11-26 12:00:00"),
+        },
+        {
+            "platform": "telegram",
+            "chat_id": "-1001234",
+            "network": "mastodon",
+            "key": "carol@m.example",
+            "shown": "carol@m.example",
+            "added_at": _t("2026-11-26 12:00:00"),
+        },
+    ]
+}

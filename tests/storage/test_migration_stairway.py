@@ -30,7 +30,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.models import ChatRef, Mention, Paper, SourceHealth, VoteSnapshot
-from core.ports import Batch, TopQuery
+from core.ports import Account, Batch, TopQuery
 from core.ranking import RankingConfig
 from core.storage.database import (
     create_engine,
@@ -40,13 +40,21 @@ from core.storage.database import (
     session_factory,
     upgrade,
 )
+from core.storage.follow_lists import SqlFollowLists
 from core.storage.repository import SqlPaperRepository
 from core.storage.subscription_repository import SqlSubscriptionStore
 from core.storage.types import sqlite_text
 from core.subscriptions import NewDelivery, Subscription
 from tests.fakes import FixedClock
 from tests.scratch import BACKENDS, empty_database
-from tests.storage.stairway_rows import DIGEST_ROWS, SIGNAL_ROWS, SIGNAL_ROWS_0005, Rows
+from tests.storage.stairway_rows import (
+    DIGEST_ROWS,
+    DIGEST_ROWS_0006,
+    FOLLOW_ROWS,
+    SIGNAL_ROWS,
+    SIGNAL_ROWS_0005,
+    Rows,
+)
 
 
 def _t(moment: str) -> datetime:
@@ -93,7 +101,7 @@ SUBSCRIPTIONS = (
 TODAY = date(2026, 11, 26)
 
 
-async def tell_signals(repo: SqlPaperRepository, _subscriptions: SqlSubscriptionStore) -> None:
+async def tell_signals(repo: SqlPaperRepository, *_others: object) -> None:
     await repo.commit_batch("bluesky", Batch(mentions=BLUESKY, cursor="1764158400000000"))
     await repo.add_mentions(OTHERS)
     await repo.commit_batch("hackernews", Batch(snapshots=VOTES, cursor="1764154800"))
@@ -102,7 +110,9 @@ async def tell_signals(repo: SqlPaperRepository, _subscriptions: SqlSubscription
         await repo.record_health(health)
 
 
-async def tell_digests(_repo: SqlPaperRepository, subscriptions: SqlSubscriptionStore) -> None:
+async def tell_digests(
+    _repo: SqlPaperRepository, subscriptions: SqlSubscriptionStore, *_others: object
+) -> None:
     for subscription in SUBSCRIPTIONS:
         await subscriptions.subscribe(subscription)
     # The group's digest went out this morning with paper A; the server's is still due.
@@ -113,7 +123,16 @@ async def tell_digests(_repo: SqlPaperRepository, subscriptions: SqlSubscription
     await subscriptions.enqueue([NewDelivery(SERVER, TODAY, NOW - 3 * H, "pending")])
 
 
-Story = Callable[[SqlPaperRepository, SqlSubscriptionStore], Awaitable[None]]
+async def tell_follows(
+    _repo: SqlPaperRepository, _subscriptions: SqlSubscriptionStore, follows: SqlFollowLists
+) -> None:
+    # Alice is followed by DID and her shares name her handle; Carol by `user@instance`.
+    alice = Account("bluesky", "did:plc:alice", "alice.bsky.social")
+    carol = Account("mastodon", "carol@m.example", "carol@m.example")
+    await follows.add(GROUP, [alice, carol], NOW)
+
+
+Story = Callable[[SqlPaperRepository, SqlSubscriptionStore, SqlFollowLists], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +148,10 @@ SEEDS: dict[str, Seed] = {
     "0001": Seed(SIGNAL_ROWS, (tell_signals,)),
     "0002": Seed(SIGNAL_ROWS | DIGEST_ROWS, (tell_signals, tell_digests)),
     "0005": Seed(SIGNAL_ROWS_0005 | DIGEST_ROWS, (tell_signals, tell_digests)),
+    "0006": Seed(
+        SIGNAL_ROWS_0005 | DIGEST_ROWS_0006 | FOLLOW_ROWS,
+        (tell_signals, tell_digests, tell_follows),
+    ),
 }
 
 
@@ -160,16 +183,18 @@ async def write(engine: AsyncEngine, rows: Rows) -> None:
                 await connection.execute(statement, {c: bound(v) for c, v in row.items()})
 
 
-def stores(engine: AsyncEngine) -> tuple[SqlPaperRepository, SqlSubscriptionStore]:
+def stores(engine: AsyncEngine) -> tuple[SqlPaperRepository, SqlSubscriptionStore, SqlFollowLists]:
     factory = session_factory(engine)
-    return SqlPaperRepository(factory, RankingConfig(), FixedClock(NOW)), SqlSubscriptionStore(
-        factory
+    return (
+        SqlPaperRepository(factory, RankingConfig(), FixedClock(NOW)),
+        SqlSubscriptionStore(factory),
+        SqlFollowLists(factory, RankingConfig()),
     )
 
 
 async def observe(engine: AsyncEngine) -> dict[str, object]:
     """What the stores answer about the story, then what a new share and a send do."""
-    repo, subscriptions = stores(engine)
+    repo, subscriptions, follows = stores(engine)
     # What `trending-arxiv db upgrade` does after migrating: scores the migration left to
     # recompute (0005 drops the old trending keys) are recomputed before anyone reads them.
     await repo.sweep(NOW)
@@ -191,6 +216,8 @@ async def observe(engine: AsyncEngine) -> dict[str, object]:
     seen["last delivery"] = [await subscriptions.last_delivery(c) for c in (GROUP, SERVER)]
     seen["sent this week"] = await subscriptions.recently_sent(GROUP, NOW - 7 * 24 * H)
     seen["due now"] = await subscriptions.claim(10, NOW, 300)
+    seen["follows"] = await follows.page(GROUP, 10, 0)
+    seen["top following"] = await follows.top(GROUP, TopQuery(window="week"), NOW)
     # The stored scores go on from where they were: a new share moves C up.
     await repo.add_mentions([Mention("bluesky", "at://gus/1", "gus.bsky.social", NOW, "post", C)])
     seen["top after a share"] = await repo.top(TopQuery(window="trending"), NOW)
