@@ -44,6 +44,7 @@ def digest_jobs(engine: Engine, sinks: MutableMapping[str, DigestSink]) -> list[
             sinks,
             engine.clock,
             lease_seconds=engine.settings.digest_lease_seconds,
+            follows=engine.follows,
         )
         if report.sent or report.failed or report.empty:
             logger.info(

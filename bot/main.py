@@ -17,6 +17,7 @@ from adapters.console.render import render_reply
 from bot.cli import build_parser, shell_form
 from bot.settings import Settings, SettingsError
 from bot.wiring import Engine, StartupError, open_engine
+from core.commands import SYNTAX
 from core.failure_log import FailureLog
 from core.importer import MAX_LINE_BYTES, read_mentions
 from core.models import ChatRef
@@ -245,7 +246,9 @@ async def one_shot(
     request = Request(chat or ChatRef("console", "shell"), "shell", args, is_admin=True)
     reply = await engine.registry.dispatch(command, request)
     if isinstance(reply, Problem) and reply.usage is not None:  # the shell's form of the usage
-        reply = Problem(reply.message, shell_form(reply.usage))
+        # The shell's own syntax where it has one: a chat's `/top` also takes `following`.
+        usage = SYNTAX[command][0] if command in SYNTAX else reply.usage
+        reply = Problem(reply.message, shell_form(usage))
     text = render_reply(reply)
     if isinstance(reply, Problem | Failure):
         print(text, file=sys.stderr)

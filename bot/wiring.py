@@ -27,6 +27,7 @@ from core.storage.database import (
     session_factory,
     upgrade,
 )
+from core.storage.follow_lists import SqlFollowLists
 from core.storage.repository import SqlPaperRepository
 from core.storage.subscription_repository import SqlSubscriptionStore
 
@@ -51,6 +52,7 @@ class Engine:
     clock: Clock
     ranking: RankingConfig
     directory: AccountDirectory  # Bluesky, Mastodon and X accounts and their follow lists
+    follows: SqlFollowLists
 
 
 async def prepare_database(database: AsyncEngine, *, migrate: bool = False) -> None:
@@ -99,6 +101,7 @@ async def open_engine(
         factory = session_factory(database)
         repo = SqlPaperRepository(factory, ranking, clock)
         subscriptions = SqlSubscriptionStore(factory)
+        follows = SqlFollowLists(factory, ranking)
         headers = {"User-Agent": USER_AGENT.format(contact=settings.contact_url)}
         async with httpx.AsyncClient(headers=headers, timeout=20.0) as http:
             arxiv = ArxivApiClient(http, settings.arxiv_api_url)
@@ -109,8 +112,10 @@ async def open_engine(
                 lookup_timeout=settings.arxiv_lookup_timeout,
                 fills_later=not one_shot,
             )
-            registry = build_commands(repo, metadata, clock, ranking, subscriptions)
             directory = build_directory(settings, http)
+            registry = build_commands(
+                repo, metadata, clock, ranking, subscriptions, follows, directory
+            )
             yield Engine(
                 settings,
                 database,
@@ -122,6 +127,7 @@ async def open_engine(
                 clock,
                 ranking,
                 directory,
+                follows,
             )
     finally:
         await database.dispose()

@@ -17,6 +17,7 @@ MAX_WORDS = 8  # each word is one more LIKE term on every paper a filtered list 
 # page scores every paper above it exactly, so its cost grows with its depth: at 200 the last
 # page costs a few times the first, at 1,000 (measured, benchmarks/hostile.py) seventy times.
 MAX_RANKED = 200
+FOLLOWING = "following"  # `/top following`, `/subscribe … following`: the chat's follows only
 PAGE = re.compile(r"^page=([0-9]{1,9})$", re.IGNORECASE)
 NUMBER = re.compile(r"^[0-9]{1,9}$")  # ASCII only: "²".isdigit() is true, and int() then fails
 # The windows a user picks from, as `(value, label)`: Discord offers these as choices.
@@ -55,6 +56,7 @@ class TopArgs:
     category: str | None = None
     words: tuple[str, ...] = ()
     page: int = 1
+    following: bool = False  # ranked from the chat's follow list only
 
     def checked(self) -> TopArgs:
         """These arguments as `/top` takes them (a category as arXiv writes it), or the reason not.
@@ -78,7 +80,8 @@ class TopArgs:
 
     def as_typed(self) -> tuple[str, ...]:
         """The words that ask for these arguments again (paging buttons re-run them)."""
-        typed = [str(self.n)] if self.n != DEFAULT_N else []
+        typed = ["following"] if self.following else []
+        typed += [str(self.n)] if self.n != DEFAULT_N else []
         typed += [self.window] if self.window != "trending" else []
         typed += [self.category] if self.category else []
         return (*typed, *self.words)
@@ -127,7 +130,10 @@ def parse_page(token: str) -> int | None:
 
 
 def parse_top(args: tuple[str, ...]) -> TopArgs:
-    """Parse `/top [n] [day|week|month|all] [category|words]`."""
+    """Parse `/top [following] [n] [day|week|month|all] [category|words]`."""
+    following = bool(args) and args[0].lower() == FOLLOWING
+    if following:
+        args = args[1:]
     n: int | None = None
     window: Window | None = None
     category: str | None = None
@@ -153,7 +159,7 @@ def parse_top(args: tuple[str, ...]) -> TopArgs:
             words.append(_word(token))
         if len(words) > MAX_WORDS:  # before the next token: a long line stops here
             raise InvalidArguments(f"Use at most {MAX_WORDS} words.")
-    return TopArgs(n or DEFAULT_N, window or "trending", category, tuple(words), page)
+    return TopArgs(n or DEFAULT_N, window or "trending", category, tuple(words), page, following)
 
 
 def storable(token: str) -> bool:

@@ -14,9 +14,11 @@ from core.arguments import (
 )
 from core.cards import build_card, card_query, ranked
 from core.errors import InvalidArguments, UnknownPaper
+from core.follow_commands import FollowCommands
+from core.follows import FollowLists
 from core.metadata import MetadataService
 from core.models import PaperStats
-from core.ports import Clock, PaperRepository, TopQuery
+from core.ports import AccountDirectory, Clock, PaperRepository, TopQuery
 from core.ranking import RankingConfig
 from core.registry import Command, Registry, Request
 from core.replies import CommandHelp, Help, Paging, PaperList, Problem, Reply, Text
@@ -45,6 +47,12 @@ SYNTAX: dict[str, tuple[str, str, str]] = {
     ),
     "search": ("/search <words>", "Tracked papers matching words", "/search diffusion"),
 }
+# `/top` in a chat that may keep a follow list.
+TOP_FOLLOWING = (
+    "/top [following] [n] [day|week|month|all] [category|words]",
+    "The most shared papers (trending by default), or those the accounts followed here share",
+    "/top following week cs.LG",
+)
 _HEADINGS = {
     "trending": "Trending now",
     "day": "Most shared today",
@@ -64,17 +72,28 @@ class Commands:
         clock: Clock,
         config: RankingConfig,
         subscriptions: SubscriptionStore | None = None,
+        follows: FollowLists | None = None,
+        directory: AccountDirectory | None = None,
     ) -> None:
         self._repo = repo
         self._metadata = metadata
         self._clock = clock
         self._config = config
-        extra = SubscriptionCommands(subscriptions, repo, clock).commands() if subscriptions else []
-        self.registry = Registry([*self._commands(), *extra])
+        self._follows = FollowCommands(follows, directory, clock) if follows else None
+        extra = (
+            SubscriptionCommands(subscriptions, repo, clock, follows).commands()
+            if subscriptions
+            else []
+        )
+        following = self._follows.commands() if self._follows else []
+        self.registry = Registry([*self._commands(), *extra, *following])
 
     def _commands(self) -> list[Command]:
+        syntax = dict(SYNTAX)
+        if self._follows is not None:  # the shell has no chat, so no follow list
+            syntax["top"] = TOP_FOLLOWING
         return [
-            Command(name, *SYNTAX[name], handler)
+            Command(name, *syntax[name], handler)
             for name, handler in (
                 ("start", self.help),
                 ("help", self.help),
@@ -102,6 +121,10 @@ class Commands:
     async def top(self, req: Request) -> Reply:
         """The ranked list."""
         args = req.typed.checked() if isinstance(req.typed, TopArgs) else parse_top(req.args)
+        if args.following:
+            if self._follows is None:
+                raise InvalidArguments("This bot keeps no follow lists.")
+            return await self._follows.top(req, args)
         offset = (args.page - 1) * args.n
         query = TopQuery(args.window, args.n + 1, offset, args.category, args.words)
         if args.page > 1 and (past := await self._past_end(query, args.page, args.n)):
@@ -212,9 +235,15 @@ def build_commands(
     clock: Clock,
     config: RankingConfig,
     subscriptions: SubscriptionStore | None = None,
+    follows: FollowLists | None = None,
+    directory: AccountDirectory | None = None,
 ) -> Registry:
-    """Return the registry every platform exposes (digest commands when a store is given)."""
-    return Commands(repo, metadata, clock, config, subscriptions).registry
+    """Return the registry every platform exposes.
+
+    Digest commands come with a subscription store, follow list commands with `follows`;
+    `directory` looks accounts up for `/follow` (without it, `/follow` says it cannot).
+    """
+    return Commands(repo, metadata, clock, config, subscriptions, follows, directory).registry
 
 
 def _unknown(arxiv_id: str, note: str | None) -> UnknownPaper:

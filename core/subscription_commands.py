@@ -9,9 +9,10 @@ from datetime import datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from core.arguments import MAX_N, MAX_WORDS, NUMBER, normalize_category, shown, storable
+from core.arguments import FOLLOWING, MAX_N, MAX_WORDS, NUMBER, normalize_category, shown, storable
 from core.digest import DigestBuilder, describe_delivery, due_at
 from core.errors import InvalidArguments
+from core.follows import FollowLists
 from core.ports import Clock, PaperRepository
 from core.registry import Command, Request
 from core.replies import Reply, Text
@@ -44,7 +45,9 @@ def parse_subscription(req: Request, now: datetime) -> Subscription:
     words: list[str] = []
     seen: set[str] = set()
     for token in req.args:
-        if (match := CLOCK_TIME.match(token)) and "time" not in seen:
+        if token.lower() == FOLLOWING and not words:
+            seen.add(FOLLOWING)
+        elif (match := CLOCK_TIME.match(token)) and "time" not in seen:
             at = _clock_time(int(match.group(1)), int(match.group(2)))
             seen.add("time")
         elif token.isdigit() and not NUMBER.match(token):
@@ -63,7 +66,14 @@ def parse_subscription(req: Request, now: datetime) -> Subscription:
             words.append(_filter_word(token))
         _check_filters(categories, words)  # before the next token: a long line stops here
     return Subscription(
-        req.chat, at, zone, size, tuple(dict.fromkeys(categories)), tuple(words), created_at=now
+        req.chat,
+        at,
+        zone,
+        size,
+        tuple(dict.fromkeys(categories)),
+        tuple(words),
+        created_at=now,
+        following=FOLLOWING in seen,
     )
 
 
@@ -82,14 +92,24 @@ def _typed_subscription(req: Request, typed: SubscribeArgs, now: datetime) -> Su
         raise InvalidArguments(f"The digest holds 1 to {MAX_N} papers.")
     categories: list[str] = []
     words: list[str] = []
+    following = False
     for token in typed.filters:
-        if (category := normalize_category(token)) is not None:
+        if token.lower() == FOLLOWING and not words:
+            following = True
+        elif (category := normalize_category(token)) is not None:
             categories.append(category)
         else:
             words.append(_filter_word(token))
         _check_filters(categories, words)
     return Subscription(
-        req.chat, at, zone, size, tuple(dict.fromkeys(categories)), tuple(words), created_at=now
+        req.chat,
+        at,
+        zone,
+        size,
+        tuple(dict.fromkeys(categories)),
+        tuple(words),
+        created_at=now,
+        following=following,
     )
 
 
@@ -125,9 +145,24 @@ def _filter_word(token: str) -> str:
     return token
 
 
+_SUBSCRIBE = (
+    "/subscribe [HH:MM] [timezone] [n] [categories or words]",
+    "A daily digest of the most shared papers in this chat (admins)",
+    "/subscribe 07:30 Europe/Berlin 5 cs.LG",
+)
+# Where chats keep follow lists, a digest may rank the chat's follows only.
+_SUBSCRIBE_FOLLOWING = (
+    "/subscribe [HH:MM] [timezone] [n] [following] [categories or words]",
+    "A daily digest of the most shared papers in this chat (admins)",
+    "/subscribe 07:30 Europe/Berlin 5 following",
+)
+
+
 def describe(sub: Subscription) -> str:
     """`every day at 07:30 Europe/Berlin, the 5 most shared papers in cs.LG`."""
     what = f"the {sub.size} most shared papers" if sub.size > 1 else "the most shared paper"
+    if sub.following:
+        what += " among the accounts this chat follows"
     if sub.categories:
         what += " in " + ", ".join(sub.categories)
     if sub.words:
@@ -138,19 +173,24 @@ def describe(sub: Subscription) -> str:
 class SubscriptionCommands:
     """The digest commands, holding the subscription store."""
 
-    def __init__(self, store: SubscriptionStore, papers: PaperRepository, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: SubscriptionStore,
+        papers: PaperRepository,
+        clock: Clock,
+        follows: FollowLists | None = None,
+    ) -> None:
         self._store = store
         self._papers = papers
         self._clock = clock
+        self._follows = follows
 
     def commands(self) -> list[Command]:
         """The digest commands for the registry."""
         return [
             Command(
                 "subscribe",
-                "/subscribe [HH:MM] [timezone] [n] [categories or words]",
-                "A daily digest of the most shared papers in this chat (admins)",
-                "/subscribe 07:30 Europe/Berlin 5 cs.LG",
+                *(_SUBSCRIBE_FOLLOWING if self._follows else _SUBSCRIBE),
                 self.subscribe,
                 admin_only=True,
             ),
@@ -181,7 +221,10 @@ class SubscriptionCommands:
     async def subscribe(self, req: Request) -> Reply:
         """Create or change this chat's subscription."""
         now = self._clock.now()
-        sub = await self._store.subscribe(parse_subscription(req, now))
+        wanted = parse_subscription(req, now)
+        if wanted.following and self._follows is None:
+            raise InvalidArguments("This bot keeps no follow lists.")
+        sub = await self._store.subscribe(wanted)
         first = _next_due(sub, now)
         return Text(
             (
@@ -225,7 +268,7 @@ class SubscriptionCommands:
         local_date = now.astimezone(ZoneInfo(sub.timezone)).date()
         preview = Delivery(0, sub, local_date, now, "pending")
         sent = await self._store.recently_sent(req.chat, now - timedelta(days=7))
-        return await DigestBuilder(self._papers, now).build(preview, sent)
+        return await DigestBuilder(self._papers, now, follows=self._follows).build(preview, sent)
 
 
 def _next_due(sub: Subscription, now: datetime) -> datetime:

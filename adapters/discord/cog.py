@@ -26,7 +26,9 @@ from core.replies import Problem, Reply
 logger = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
-SLOW_COMMANDS = frozenset({"paper"})  # /paper may ask arXiv, which allows one request per 3 s
+# /paper may ask arXiv, which allows one request per 3 s; /follow asks the networks, and an
+# import reads up to 5,000 accounts page by page.
+SLOW_COMMANDS = frozenset({"paper", "follow"})
 DEFER_AFTER = 2.0  # Discord wants an answer within 3 s; anything slower is deferred first
 CATEGORY_TTL = 300.0  # autocomplete asks on every keystroke; categories change slowly
 APOLOGY = "Sorry, something went wrong on our side. Please try again later."

@@ -169,6 +169,7 @@ class SlashCommands:
         window="Count shares in this window instead of trending",
         category="An arXiv category, e.g. cs.LG",
         words="Words the title or abstract must contain; quotes keep a phrase together",
+        following="Count only the shares of the accounts this channel follows (/following)",
     )
     @app_commands.choices(window=WINDOWS)
     async def _top(
@@ -178,13 +179,16 @@ class SlashCommands:
         window: str | None = None,
         category: str | None = None,
         words: Typed | None = None,
+        following: bool | None = None,
     ) -> None:
         phrases = split_words(words)
         if isinstance(phrases, Problem):
             await self._run(interaction, "top", phrases)
             return
         chosen: Window = next((value for value, _ in WINDOW_CHOICES if value == window), "trending")
-        typed = TopArgs(n or DEFAULT_N, chosen, category or None, phrases)
+        typed = TopArgs(
+            n or DEFAULT_N, chosen, category or None, phrases, following=bool(following)
+        )
         await self._run(interaction, "top", typed)
 
     @app_commands.describe(page="Page number, from 1")

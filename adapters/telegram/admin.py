@@ -27,7 +27,12 @@ logger = logging.getLogger(__name__)
 _ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
 # Supergroup and channel ids; a basic group's short id cannot be told from a typo.
 _CHAT_ID = re.compile(r"-100\d+")
-_ACTIONS = {"subscribe": "subscribe it", "unsubscribe": "unsubscribe it"}
+_ACTIONS = {
+    "subscribe": "subscribe it",
+    "unsubscribe": "unsubscribe it",
+    "follow": "change whom it follows",
+    "unfollow": "change whom it follows",
+}
 
 
 class MemberLookup(Protocol):

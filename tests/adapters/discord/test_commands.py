@@ -42,6 +42,7 @@ CASES = [
         TopArgs(5, "week", "cs.LG", ("graph", "neural nets")),
     ),
     ("top", {}, TopArgs()),
+    ("top", {"following": True, "window": "day"}, TopArgs(window="day", following=True)),
     ("new", {"page": 2}, NewArgs(2)),
     ("search", {"words": "diffusion models"}, ("diffusion", "models")),
     ("settings", {}, ()),

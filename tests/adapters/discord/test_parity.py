@@ -15,10 +15,11 @@ from core.metadata import MetadataService
 from core.ranking import RankingConfig
 from core.registry import Command, Registry
 from tests.adapters.discord.fakes import NAMES, FakeCore
+from tests.fake_follows import InMemoryFollowLists
 from tests.fakes import FixedClock, InMemoryPaperRepository, InMemorySubscriptionStore
 
 GUILD, DM = 0, 1
-STRING, INTEGER = 3, 4
+STRING, INTEGER, BOOLEAN = 3, 4, 5
 
 
 def payloads(bot: commands.Bot) -> dict[str, dict[str, Any]]:
@@ -56,7 +57,8 @@ async def test_a_new_core_command_still_appears(bot):
 
 def test_top_options_are_typed_and_described(bot):
     options = {o["name"]: o for o in payloads(bot)["top"]["options"]}
-    assert list(options) == ["n", "window", "category", "words"]
+    assert list(options) == ["n", "window", "category", "words", "following"]
+    assert options["following"]["type"] == BOOLEAN
     assert (options["n"]["type"], options["n"]["min_value"], options["n"]["max_value"]) == (
         INTEGER,
         1,
@@ -130,8 +132,14 @@ async def test_slash_commands_equal_the_registry_build_commands_makes(bot):
     clock = FixedClock(datetime(2026, 11, 26, tzinfo=UTC))
     repo = InMemoryPaperRepository(RankingConfig(), clock)
     metadata = MetadataService(repo, None, clock)
+    follows = InMemoryFollowLists(repo, RankingConfig())
     registry = build_commands(
-        repo, metadata, clock, RankingConfig(), subscriptions=InMemorySubscriptionStore()
+        repo,
+        metadata,
+        clock,
+        RankingConfig(),
+        subscriptions=InMemorySubscriptionStore(),
+        follows=follows,
     )
 
     async def categories():
@@ -142,5 +150,13 @@ async def test_slash_commands_equal_the_registry_build_commands_makes(bot):
 
     commands = payloads(bot)
     assert set(commands) == registry.names
+    assert {"follow", "unfollow", "following"} <= registry.names
     for command in registry.commands:
         assert commands[command.name]["description"] == command.summary[:100]
+    # Changing a channel's follow list is for those who may manage it, as /subscribe is.
+    manage = discord.Permissions(manage_channels=True).value
+    for name in ("follow", "unfollow"):
+        assert commands[name]["default_member_permissions"] == manage
+        assert commands[name]["contexts"] == [GUILD]
+    assert commands["following"]["default_member_permissions"] is None
+    assert [o["name"] for o in commands["follow"]["options"]] == ["arguments"]
