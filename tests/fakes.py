@@ -265,7 +265,8 @@ class InMemoryPaperRepository:
         """`FollowLists.top` by brute force: papers ranked by the shares of `authors` only.
 
         `authors` holds `(network, author)` pairs; a sharer counts when their last share is
-        since `since` (always, without one).
+        since `since` (always, without one). Ties break by more networks, then the newest of
+        those shares, then the higher id.
         """
         found = []
         for record in self._state.papers.values():
@@ -287,10 +288,11 @@ class InMemoryPaperRepository:
                 share_signal(src, pairs, now, self._config) for src, pairs in sharers.items()
             ]
             last_share = max(m.posted_at for m in mentions)
-            found.append(
-                paper_stats(record.paper, signals, query.window, now, self._config, last_share)
-            )
-        return rank_papers(found)[query.offset : query.offset + query.limit]
+            stats = paper_stats(record.paper, signals, query.window, now, self._config, last_share)
+            newest = max(last for pairs in sharers.values() for _, last in pairs)
+            found.append(((stats.score, stats.networks, newest, record.paper.arxiv_id), stats))
+        found.sort(key=lambda pair: pair[0], reverse=True)
+        return [stats for _, stats in found][query.offset : query.offset + query.limit]
 
     # --- folding rows into numbers ----------------------------------------------------------
 

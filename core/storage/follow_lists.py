@@ -8,7 +8,7 @@ exactly by `core.signals`, as every other list is.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -17,12 +17,13 @@ from sqlalchemy import ColumnElement, Table, and_, case, delete, func, literal, 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from core.follows import MAX_FOLLOWS, FollowListFull, name_key, trend_horizon
-from core.models import ChatRef, PaperStats
+from core.models import SHARE_NETWORKS, ChatRef, PaperStats, Window
 from core.ports import Account, TopQuery
-from core.ranking import WINDOW_LENGTHS, RankingConfig
-from core.signals import paper_stats, share_signal
+from core.ranking import NEG_INF, WINDOW_LENGTHS, RankingConfig, decay_exponent
+from core.signals import Signal, paper_stats
 from core.storage.ranking_reads import filtered, paper_from_row, reading
 from core.storage.tables import FollowRow, PaperRow, SharerRow
+from core.storage.types import UtcDateTime
 from core.storage.upsert import chunks, insert_for
 
 FOLLOWS = cast(Table, FollowRow.__table__)
@@ -115,34 +116,68 @@ class SqlFollowLists:
             return [Account(n, k, s) for n, k, s in await connection.execute(stmt)]
 
     async def top(self, chat: ChatRef, query: TopQuery, now: datetime) -> list[PaperStats]:
-        """Rank papers by the follows' shares: a sum per paper, then the page counted exactly."""
+        """Rank papers by the follows' shares, in one statement that reads each sharer once.
+
+        The followed sharers in the window are summed per paper, a column per network (its
+        sharers and, for trending, their decayed sum), so one grouping ranks the papers and
+        counts them; `core.signals` then turns the page's sums into stats as for any list.
+        """
+        since = self._since(query, now)
         async with reading(self._factory) as connection:
             postgres = connection.dialect.name == "postgresql"
-            since = self._since(query, now)
-            points = self._points(query, now, postgres)
-            ranked = (
-                select(
-                    SHARERS.c.arxiv_id,
-                    func.sum(points).label("score"),
-                    func.count(SHARERS.c.source.distinct()).label("networks"),
-                )
+            columns: list[Any] = [SHARERS.c.arxiv_id, func.max(SHARERS.c.last_at).label("newest")]
+            for network in SHARE_NETWORKS:
+                mine = SHARERS.c.source == network
+                columns.append(func.sum(case((mine, 1), else_=0)).label(f"count_{network}"))
+                if query.window == "trending":
+                    decayed = func.sum(case((mine, self._decay(now, postgres)), else_=0.0))
+                    columns.append(decayed.label(f"decayed_{network}"))
+            sums = (
+                select(*columns)
                 .select_from(_followed(chat, since))
                 .group_by(SHARERS.c.arxiv_id)
                 .subquery()
             )
-            stmt = filtered(
-                select(PaperRow.arxiv_id).join(ranked, ranked.c.arxiv_id == PaperRow.arxiv_id),
-                query,
-            ).order_by(
-                ranked.c.score.desc(),
-                ranked.c.networks.desc(),
-                PaperRow.last_share_at.desc().nulls_last(),
-                PaperRow.published.desc().nulls_last(),
-                PaperRow.arxiv_id.desc(),
+            # Scored from the sums, so each sum is computed once a paper.
+            prefix = "decayed" if query.window == "trending" else "count"
+            score: Any = sum(
+                self._config.weight(n) * sums.c[f"{prefix}_{n}"] for n in SHARE_NETWORKS
             )
-            rows = await connection.execute(stmt.limit(query.limit).offset(query.offset))
-            ids = list(rows.scalars())
-            return await self._stats(connection, chat, ids, query, now, since)
+            networks: Any = sum(
+                case((sums.c[f"count_{n}"] > 0, 1), else_=0) for n in SHARE_NETWORKS
+            )
+            per_paper = select(sums, score.label("score"), networks.label("networks")).subquery()
+            page = select(per_paper)
+            if query.category or query.words:  # only then are the papers' own rows read
+                joined = page.join(PaperRow, PaperRow.arxiv_id == per_paper.c.arxiv_id)
+                page = filtered(joined, query)
+            page = page.order_by(
+                per_paper.c.score.desc(),
+                per_paper.c.networks.desc(),
+                per_paper.c.newest.desc(),
+                per_paper.c.arxiv_id.desc(),
+            )
+            rows = await connection.execute(page.limit(query.limit).offset(query.offset))
+            ranked = [(row.arxiv_id, self._signals(row, query.window, now)) for row in rows]
+            return await self._stats(connection, ranked, query, now)
+
+    def _signals(self, row: Any, window: Window, now: datetime) -> list[Signal]:
+        """A paper's signal per network from its row of sums.
+
+        Only the window's count is known (trending shows the count since its horizon), so it
+        stands for every count: `core.signals` reads no other.
+        """
+        found = []
+        for network in SHARE_NETWORKS:
+            count = getattr(row, f"count_{network}")
+            if not count:
+                continue
+            trend = NEG_INF
+            if window == "trending":  # log2 Σ 2^((t_i - L)/h), as core.ranking keeps it
+                decayed = getattr(row, f"decayed_{network}")
+                trend = math.log2(decayed) + decay_exponent(now, self._config.half_life)
+            found.append(Signal(network, "share", count, count, count, count, trend))
+        return found
 
     def _since(self, query: TopQuery, now: datetime) -> datetime | None:
         if query.window == "trending":
@@ -150,61 +185,42 @@ class SqlFollowLists:
         length = WINDOW_LENGTHS[query.window]
         return None if length is None else now - length
 
-    def _points(self, query: TopQuery, now: datetime, postgres: bool) -> ColumnElement[Any]:
-        """What one followed sharer adds to a paper: its network's weight, decayed if trending."""
-        weights = {n: self._config.weight(n) for n in ("bluesky", "mastodon", "x")}
-        weight = case(weights, value=SHARERS.c.source, else_=1.0)
-        if query.window != "trending":
-            return weight
+    def _decay(self, now: datetime, postgres: bool) -> ColumnElement[Any]:
+        """A sharer's trending term as seen at `now`: 2^((first share - now) / half-life)."""
         half_life = self._config.half_life.total_seconds()
         if postgres:
-            age = func.extract("epoch", SHARERS.c.first_at - literal(now))
-            exponent = func.greatest(age / half_life, _LOWEST_EXPONENT)
-            return weight * func.power(2.0, exponent)
+            age = func.extract("epoch", SHARERS.c.first_at - literal(now, UtcDateTime()))
+            return func.power(2.0, func.greatest(age / half_life, _LOWEST_EXPONENT))
         # SQLite keeps times as text: julianday reads it, in days.
         today = now.astimezone(UTC).timestamp() / 86400.0 + _JULIAN_UNIX_EPOCH
         age_days = func.julianday(SHARERS.c.first_at) - today
-        exponent = func.max(age_days * (86400.0 / half_life), _LOWEST_EXPONENT)
-        return weight * func.pow(2.0, exponent)
+        return func.pow(2.0, func.max(age_days * (86400.0 / half_life), _LOWEST_EXPONENT))
 
     async def _stats(
         self,
         connection: AsyncConnection,
-        chat: ChatRef,
-        ids: Sequence[str],
+        ranked: Sequence[tuple[str, list[Signal]]],
         query: TopQuery,
         now: datetime,
-        since: datetime | None,
     ) -> list[PaperStats]:
-        """The papers' stats in `ids` order, counted from the follows' sharers only."""
-        if not ids:
+        """The ranked papers' stats, in rank order, from their follows' signals."""
+        if not ranked:
             return []
-        pairs: dict[str, dict[str, list[tuple[datetime, datetime]]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
-        stmt = (
-            select(SHARERS.c.arxiv_id, SHARERS.c.source, SharerRow.first_at, SharerRow.last_at)
-            .select_from(_followed(chat, since))
-            .where(SHARERS.c.arxiv_id.in_(list(ids)))
-        )
-        for arxiv_id, source, first, last in await connection.execute(stmt):
-            pairs[arxiv_id][source].append((first, last))
+        ids = [arxiv_id for arxiv_id, _ in ranked]
         papers = {
             row.arxiv_id: row
-            for row in await connection.execute(
-                select(PaperRow).where(PaperRow.arxiv_id.in_(list(ids)))
-            )
+            for row in await connection.execute(select(PaperRow).where(PaperRow.arxiv_id.in_(ids)))
         }
         return [
             paper_stats(
                 paper_from_row(papers[i]),
-                [share_signal(s, p, now, self._config) for s, p in pairs[i].items()],
+                signals,
                 query.window,
                 now,
                 self._config,
                 papers[i].last_share_at,
             )
-            for i in ids
+            for i, signals in ranked
             if i in papers
         ]
 
