@@ -65,6 +65,6 @@ def chat_event_handler(engine: Engine) -> OnChatEvent:
     """The adapters' `on_chat_event`: chat events change the chat's subscription."""
 
     async def handle(event: ChatEvent) -> None:
-        await apply_chat_event(engine.subscriptions, event)
+        await apply_chat_event(engine.subscriptions, event, engine.follows)
 
     return handle

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from core.follows import FollowLists
 from core.models import ChatRef
 from core.subscriptions import SubscriptionStore
 
@@ -36,12 +37,16 @@ ChatEvent = ChatGone | ChatMoved
 OnChatEvent = Callable[[ChatEvent], Awaitable[None]]
 
 
-async def apply_chat_event(store: SubscriptionStore, event: ChatEvent) -> None:
-    """Deactivate a gone chat's digest, or carry a moved chat's over to its new id."""
+async def apply_chat_event(
+    store: SubscriptionStore, event: ChatEvent, follows: FollowLists | None = None
+) -> None:
+    """Deactivate a gone chat's digest, or carry a moved chat's digest and follows over."""
     match event:
         case ChatMoved(old=old, new=new):
             logger.info("chat %s:%s moved to %s", old.platform, old.chat_id, new.chat_id)
             await store.move(old, new)
+            if follows is not None:
+                await follows.move(old, new)
         case ChatGone(chat=chat, reason=reason):
             logger.info("chat %s:%s is gone (%s)", chat.platform, chat.chat_id, reason)
             await store.deactivate(chat, reason)

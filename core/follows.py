@@ -73,6 +73,10 @@ class FollowLists(Protocol):
         """Empty the chat's list; return how many accounts it held."""
         ...
 
+    async def move(self, old: ChatRef, new: ChatRef) -> None:
+        """Keep a chat's list under its new id (a Telegram group that became a supergroup)."""
+        ...
+
     async def counts(self, chat: ChatRef) -> dict[str, int]:
         """Return how many accounts the chat follows on each network (only networks it does)."""
         ...
@@ -84,9 +88,9 @@ class FollowLists(Protocol):
     async def top(self, chat: ChatRef, query: TopQuery, now: datetime) -> list[PaperStats]:
         """Rank papers by the shares of the chat's follows only, with the usual score.
 
-        The same score, windows and tie-breaks as `RankingReads.top`, counted from the sharers
-        the list matches, as of `now`; trending counts the sharers whose last share is since
-        `trend_horizon`.
-        Each paper's counts are those of the follows.
+        The same score and windows as `RankingReads.top`, counted from the sharers the list
+        matches, as of `now`; trending counts the sharers whose last share is since
+        `trend_horizon`. Ties break by more networks, then the newest share among the follows,
+        then the higher id. Each paper's counts are those of the follows.
         """
         ...

@@ -4,6 +4,10 @@ One mention per line:
 `{"source": "x", "post_id": "…", "author": "…", "posted_at": "2016-07-22T10:00:00Z",
 "kind": "post"|"repost"|"quote", "url": "…", "text": "…"}`. The paper is found in `url` and/or
 `text`; a line naming several papers counts for each.
+
+A Bluesky `author` may be a DID (as the bot stores Bluesky's own shares) or a handle: follow
+lists match both (core.follows), so an export that names handles needs no lookups to import.
+Mastodon authors are `user@instance` and X authors handles, lower-case, as follows keep them.
 """
 
 from __future__ import annotations

@@ -48,6 +48,10 @@ class InMemoryFollowLists:
     async def clear(self, chat: ChatRef) -> int:
         return len(self._lists.pop(chat, {}))
 
+    async def move(self, old: ChatRef, new: ChatRef) -> None:
+        if old in self._lists:
+            self._lists[new] = self._lists.pop(old)
+
     async def counts(self, chat: ChatRef) -> dict[str, int]:
         found: dict[str, int] = {}
         for network, _ in self._lists.get(chat, {}):

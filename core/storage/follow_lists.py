@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, case, delete, func, literal, or_, select
+from sqlalchemy import ColumnElement, Table, and_, case, delete, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from core.follows import MAX_FOLLOWS, FollowListFull, name_key, trend_horizon
@@ -92,6 +92,13 @@ class SqlFollowLists:
         async with self._factory() as session, session.begin():
             result = await session.execute(delete(FollowRow).where(*_of_chat(chat)))
             return int(cast(Any, result).rowcount or 0)
+
+    async def move(self, old: ChatRef, new: ChatRef) -> None:
+        """Carry the chat's list over to its new id."""
+        async with self._factory() as session, session.begin():
+            await session.execute(
+                update(FollowRow).where(*_of_chat(old)).values(chat_id=new.chat_id)
+            )
 
     async def counts(self, chat: ChatRef) -> dict[str, int]:
         """How many accounts the chat follows, per network."""

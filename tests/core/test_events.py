@@ -2,8 +2,11 @@ from datetime import UTC, datetime
 
 from core.events import ChatGone, ChatMoved, apply_chat_event
 from core.models import ChatRef
+from core.ports import Account
+from core.ranking import RankingConfig
 from core.subscriptions import Subscription
-from tests.fakes import InMemorySubscriptionStore
+from tests.fake_follows import InMemoryFollowLists
+from tests.fakes import FixedClock, InMemoryPaperRepository, InMemorySubscriptionStore
 
 GROUP = ChatRef("telegram", "-2001")
 SUPERGROUP = ChatRef("telegram", "-1002001")
@@ -29,3 +32,15 @@ async def test_a_group_that_became_a_supergroup_keeps_its_subscription():
     assert moved is not None
     assert moved.size == 5
     assert moved.active
+
+
+async def test_a_group_that_became_a_supergroup_keeps_its_follow_list():
+    store = InMemorySubscriptionStore()
+    follows = InMemoryFollowLists(
+        InMemoryPaperRepository(RankingConfig(), FixedClock(NOW)), RankingConfig()
+    )
+    alice = Account("bluesky", "did:plc:alice", "alice.bsky.social")
+    await follows.add(GROUP, [alice], NOW)
+    await apply_chat_event(store, ChatMoved(GROUP, SUPERGROUP), follows)
+    assert await follows.page(SUPERGROUP, 10, 0) == [alice]
+    assert await follows.page(GROUP, 10, 0) == []

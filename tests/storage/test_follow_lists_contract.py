@@ -90,6 +90,16 @@ async def test_clear_empties_one_chat(follows: FollowLists) -> None:
     assert await follows.counts(OTHER) == {"x": 1}
 
 
+async def test_a_moved_chat_keeps_its_list(follows: FollowLists) -> None:
+    supergroup = ChatRef("telegram", "-1009")
+    await follows.add(GROUP, [ALICE, BOB], START)
+
+    await follows.move(GROUP, supergroup)
+
+    assert await follows.page(supergroup, 10, 0) == [ALICE, BOB]
+    assert await follows.counts(GROUP) == {}
+
+
 # --- ranking from the follows' shares -----------------------------------------------------------
 
 
