@@ -226,12 +226,13 @@ class SubscriptionCommands:
             raise InvalidArguments("This bot keeps no follow lists.")
         sub = await self._store.subscribe(wanted)
         first = _next_due(sub, now)
-        return Text(
-            (
-                f"Subscribed: {describe(sub)}.",
-                f"First digest: {first.astimezone(ZoneInfo(sub.timezone)):%a %-d %b %H:%M}.",
-            )
-        )
+        lines = [
+            f"Subscribed: {describe(sub)}.",
+            f"First digest: {first.astimezone(ZoneInfo(sub.timezone)):%a %-d %b %H:%M}.",
+        ]
+        if self._follows is not None and sub.following and not await self._follows.counts(sub.chat):
+            lines.append("This chat follows nobody yet: /follow adds accounts.")
+        return Text(tuple(lines))
 
     async def unsubscribe(self, req: Request) -> Reply:
         """Stop this chat's digest."""

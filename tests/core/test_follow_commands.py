@@ -330,3 +330,12 @@ async def test_a_following_digest_ranks_the_chats_follows(bot: Bot) -> None:
     assert isinstance(digest, PaperList)
     assert [p.paper.arxiv_id for p in digest.papers] == ["2611.00001"]
     assert digest.heading.endswith("· from the accounts this chat follows")
+
+
+async def test_a_following_digest_of_a_chat_that_follows_nobody_says_how_to_follow(
+    bot: Bot,
+) -> None:
+    reply = await bot.ask("/subscribe following")
+
+    assert isinstance(reply, Text)
+    assert reply.lines[-1] == "This chat follows nobody yet: /follow adds accounts."
