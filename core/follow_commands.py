@@ -143,7 +143,7 @@ class FollowCommands:
         if refused:
             lines.append("Not added: " + "; ".join(refused) + ".")
         if not added and not already:
-            return Problem(" ".join(lines))
+            return Problem(_nothing_done("added", refused))
         return Text(tuple(lines))
 
     async def _import(self, req: Request, token: str) -> Reply:
@@ -204,7 +204,11 @@ class FollowCommands:
             lines.append("Unfollowed: " + ", ".join(_labelled(a) for a in removed) + ".")
         if missing or refused:
             lines.append("Not removed: " + "; ".join([*refused, *missing]) + ".")
-        return Text(tuple(lines)) if removed else Problem(" ".join(lines))
+        return (
+            Text(tuple(lines))
+            if removed
+            else Problem(_nothing_done("removed", [*refused, *missing]))
+        )
 
     async def following(self, req: Request) -> Reply:
         """List the accounts this chat follows, a page at a time, with counts per network."""
@@ -263,6 +267,13 @@ class FollowCommands:
                 "This bot cannot look accounts up: following is not set up here."
             )
         return self._directory
+
+
+def _nothing_done(done: str, refused: Sequence[str]) -> str:
+    """One line for a command that changed nothing: the reason, or the first of them."""
+    if len(refused) == 1:
+        return f"Not {done}: {refused[0]}."
+    return f"Nothing {done}: {len(refused)} accounts, none of them good; the first: {refused[0]}."
 
 
 def _reason(exc: Exception) -> str:

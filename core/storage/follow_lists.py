@@ -2,8 +2,8 @@
 
 The stored scores are global (storage.scores), so a follow list's ranking is its own read: the
 sharers of the followed accounts (one index range per account, `ix_sharers_account`), summed
-per paper in SQL with the ranking's weights and decay, and the page's papers then counted
-exactly by `core.signals`, as every other list is.
+per paper and network in SQL with the ranking's weights and decay; `core.signals` turns the
+page's sums into stats, as for every other list.
 """
 
 from __future__ import annotations
@@ -123,50 +123,52 @@ class SqlFollowLists:
             return [Account(n, k, s) for n, k, s in await connection.execute(stmt)]
 
     async def top(self, chat: ChatRef, query: TopQuery, now: datetime) -> list[PaperStats]:
-        """Rank papers by the follows' shares, in one statement that reads each sharer once.
-
-        The followed sharers in the window are summed per paper, a column per network (its
-        sharers and, for trending, their decayed sum), so one grouping ranks the papers and
-        counts them; `core.signals` then turns the page's sums into stats as for any list.
-        """
-        since = self._since(query, now)
+        """Rank papers by the follows' shares, in one statement that reads each sharer once."""
         async with reading(self._factory) as connection:
             postgres = connection.dialect.name == "postgresql"
-            columns: list[Any] = [SHARERS.c.arxiv_id, func.max(SHARERS.c.last_at).label("newest")]
-            for network in SHARE_NETWORKS:
-                mine = SHARERS.c.source == network
-                columns.append(func.sum(case((mine, 1), else_=0)).label(f"count_{network}"))
-                if query.window == "trending":
-                    decayed = func.sum(case((mine, self._decay(now, postgres)), else_=0.0))
-                    columns.append(decayed.label(f"decayed_{network}"))
-            sums = (
-                select(*columns)
-                .select_from(_followed(chat, since))
-                .group_by(SHARERS.c.arxiv_id)
-                .subquery()
-            )
-            # Scored from the sums, so each sum is computed once a paper.
-            prefix = "decayed" if query.window == "trending" else "count"
-            score: Any = sum(
-                self._config.weight(n) * sums.c[f"{prefix}_{n}"] for n in SHARE_NETWORKS
-            )
-            networks: Any = sum(
-                case((sums.c[f"count_{n}"] > 0, 1), else_=0) for n in SHARE_NETWORKS
-            )
-            per_paper = select(sums, score.label("score"), networks.label("networks")).subquery()
-            page = select(per_paper)
-            if query.category or query.words:  # only then are the papers' own rows read
-                joined = page.join(PaperRow, PaperRow.arxiv_id == per_paper.c.arxiv_id)
-                page = filtered(joined, query)
-            page = page.order_by(
+            rows = await connection.execute(self._ranking(chat, query, now, postgres))
+            ranked = [(row.arxiv_id, self._signals(row, query.window, now)) for row in rows]
+            return await self._stats(connection, ranked, query, now)
+
+    def _ranking(self, chat: ChatRef, query: TopQuery, now: datetime, postgres: bool) -> Any:
+        """The page of papers, each with its followed sharers summed per network.
+
+        The sharers in the window are grouped once per paper, a column per network (its
+        sharers and, for trending, their decayed sum): the same sums rank the papers and count
+        them. The papers' own rows are read only to filter by category or words.
+        """
+        columns: list[Any] = [SHARERS.c.arxiv_id, func.max(SHARERS.c.last_at).label("newest")]
+        for network in SHARE_NETWORKS:
+            mine = SHARERS.c.source == network
+            columns.append(func.sum(case((mine, 1), else_=0)).label(f"count_{network}"))
+            if query.window == "trending":
+                decayed = func.sum(case((mine, self._decay(now, postgres)), else_=0.0))
+                columns.append(decayed.label(f"decayed_{network}"))
+        sums = (
+            select(*columns)
+            .select_from(_followed(chat, self._since(query, now)))
+            .group_by(SHARERS.c.arxiv_id)
+            .subquery()
+        )
+        # Scored from the sums, so each sum is computed once a paper.
+        prefix = "decayed" if query.window == "trending" else "count"
+        score: Any = sum(self._config.weight(n) * sums.c[f"{prefix}_{n}"] for n in SHARE_NETWORKS)
+        networks: Any = sum(case((sums.c[f"count_{n}"] > 0, 1), else_=0) for n in SHARE_NETWORKS)
+        per_paper = select(sums, score.label("score"), networks.label("networks")).subquery()
+        page = select(per_paper)
+        if query.category or query.words:
+            joined = page.join(PaperRow, PaperRow.arxiv_id == per_paper.c.arxiv_id)
+            page = filtered(joined, query)
+        return (
+            page.order_by(
                 per_paper.c.score.desc(),
                 per_paper.c.networks.desc(),
                 per_paper.c.newest.desc(),
                 per_paper.c.arxiv_id.desc(),
             )
-            rows = await connection.execute(page.limit(query.limit).offset(query.offset))
-            ranked = [(row.arxiv_id, self._signals(row, query.window, now)) for row in rows]
-            return await self._stats(connection, ranked, query, now)
+            .limit(query.limit)
+            .offset(query.offset)
+        )
 
     def _signals(self, row: Any, window: Window, now: datetime) -> list[Signal]:
         """A paper's signal per network from its row of sums.

@@ -16,17 +16,23 @@ from hypothesis import strategies as st
 from core.commands import build_commands
 from core.metadata import MetadataService
 from core.models import ChatRef, Mention, Paper
+from core.ports import Account
 from core.ranking import RankingConfig
 from core.registry import Registry, Request
 from core.replies import Failure, Problem
 from core.storage.database import create_engine, session_factory, upgrade
+from core.storage.follow_lists import SqlFollowLists
 from core.storage.repository import SqlPaperRepository
 from core.storage.subscription_repository import SqlSubscriptionStore
+from tests.fake_follows import FakeAccountDirectory
 from tests.fakes import FixedClock
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 CHAT = ChatRef("console", "fuzz")
-COMMANDS = ("start", "help", "top", "new", "paper", "search", "subscribe", "settings", "digest")
+COMMANDS = (
+    *("start", "help", "top", "new", "paper", "search", "subscribe", "settings", "digest"),
+    *("follow", "unfollow", "following"),
+)
 
 
 @pytest_asyncio.fixture
@@ -51,7 +57,12 @@ async def registry() -> AsyncIterator[Registry]:
     # No arXiv: /paper of an unknown id answers from the store alone.
     subscriptions = SqlSubscriptionStore(session_factory(engine))
     metadata = MetadataService(repo, None, clock)
-    yield build_commands(repo, metadata, clock, RankingConfig(), subscriptions=subscriptions)
+    follows = SqlFollowLists(session_factory(engine), RankingConfig())
+    await follows.add(CHAT, [Account("bluesky", "did:plc:user1", "user1")], NOW)
+    directory = FakeAccountDirectory(
+        [Account("x", "graph", "graph")], follows={"graph": [Account("x", "x", "x")]}
+    )
+    yield build_commands(repo, metadata, clock, RankingConfig(), subscriptions, follows, directory)
     await engine.dispose()
 
 
@@ -61,6 +72,7 @@ WORD = st.one_of(
     st.sampled_from(
         [
             *("5", "0", "26", "day", "week", "all", "cs.LG", "math", "page=2", "page=0"),
+            *("following", "import", "all", "x:graph", "bluesky:user1", "x:", ":x", "x:@"),
             *("page=999999999", "abstract", "graph", "%", "_", "\\", '"graph neural"', "“x"),
             *("\x00", "\ud800", "²", "\uff11\uff12", "e\u0301", "\u202e", "🙂"),
         ]
