@@ -31,6 +31,7 @@ HEADINGS = {
     "month": "Most shared this month by the accounts this chat follows",
     "all": "Most shared of all time by the accounts this chat follows",
 }
+NO_LOOKUPS = "This bot cannot look accounts up yet, so it cannot follow any."
 NOBODY = (
     "This chat follows nobody yet. An admin can add accounts with /follow "
     f"{EXAMPLE}, or everyone an account follows with /follow import {EXAMPLE}."
@@ -111,15 +112,17 @@ class FollowCommands:
         """Follow typed accounts, or import an account's follows."""
         if not req.args:
             raise InvalidArguments(f"Name the accounts to follow, e.g. /follow {EXAMPLE}.")
+        if self._directory is None:
+            return Problem(NO_LOOKUPS)
         if req.args[0].lower() == "import":
             if len(req.args) != 2:
                 raise InvalidArguments(
                     f"Import one account's follows, e.g. /follow import {EXAMPLE}."
                 )
-            return await self._import(req, req.args[1])
+            return await self._import(req, req.args[1], self._directory)
         if len(req.args) > MAX_TYPED:
             raise InvalidArguments(f"Name at most {MAX_TYPED} accounts at a time.")
-        directory = self._lookups()
+        directory = self._directory
         found: list[Account] = []
         refused: list[str] = []
         for token in req.args:
@@ -146,9 +149,8 @@ class FollowCommands:
             return Problem(_nothing_done("added", refused))
         return Text(tuple(lines))
 
-    async def _import(self, req: Request, token: str) -> Reply:
+    async def _import(self, req: Request, token: str, directory: AccountDirectory) -> Reply:
         """Add everyone an account follows, all or nothing."""
-        directory = self._lookups()
         try:
             network, name = parse_account(token)
             account = await directory.resolve(network, name)
@@ -260,13 +262,6 @@ class FollowCommands:
                 else None
             ),
         )
-
-    def _lookups(self) -> AccountDirectory:
-        if self._directory is None:
-            raise InvalidArguments(
-                "This bot cannot look accounts up: following is not set up here."
-            )
-        return self._directory
 
 
 def _nothing_done(done: str, refused: Sequence[str]) -> str:
