@@ -13,7 +13,20 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, case, delete, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    any_,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from core.follows import MAX_FOLLOWS, FollowListFull, name_key, trend_horizon
@@ -146,7 +159,7 @@ class SqlFollowLists:
                 columns.append(decayed.label(f"decayed_{network}"))
         sums = (
             select(*columns)
-            .select_from(_followed(chat, self._since(query, now)))
+            .select_from(_followed(chat, self._since(query, now), postgres))
             .group_by(SHARERS.c.arxiv_id)
             .subquery()
         )
@@ -238,15 +251,19 @@ def _of_chat(chat: ChatRef) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     return FollowRow.platform == chat.platform, FollowRow.chat_id == chat.chat_id
 
 
-def _followed(chat: ChatRef, since: datetime | None) -> Any:
+def _followed(chat: ChatRef, since: datetime | None, postgres: bool) -> Any:
     """The chat's follows joined to their sharers (last share since `since`, when given).
 
     A follow matches the sharers named by its key, or by the handle it was shown by (an import
     may name a Bluesky account by handle); each is one range of the sharers' account index.
+    PostgreSQL is handed the two names as an array: an OR or IN of two columns is no index
+    condition there, and it would hash every sharer instead (minutes, at a million shares).
     """
+    names = [FOLLOWS.c.key, FOLLOWS.c.shown]
+    named = SHARERS.c.author == any_(array(names)) if postgres else SHARERS.c.author.in_(names)
     match = and_(
         SHARERS.c.source == FOLLOWS.c.network,
-        SHARERS.c.author.in_([FOLLOWS.c.key, FOLLOWS.c.shown]),
+        named,
         FOLLOWS.c.platform == chat.platform,
         FOLLOWS.c.chat_id == chat.chat_id,
     )

@@ -29,7 +29,9 @@ def upgrade() -> None:
         sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("platform", "chat_id", "network", "key"),
     )
-    op.create_index("ix_sharers_account", "sharers", ["source", "author", "last_at", "first_at"])
+    op.create_index(
+        "ix_sharers_account", "sharers", ["source", "author", "last_at", "first_at", "arxiv_id"]
+    )
     with op.batch_alter_table("subscriptions") as batch_op:
         batch_op.add_column(
             sa.Column("following", sa.Boolean(), nullable=False, server_default=sa.false())
