@@ -70,7 +70,9 @@ async def send_pending_deliveries(
             finish and are recorded first.
     """
     builder = builder or DigestBuilder(papers, now, follows=follows)
-    run = _Run(store, builder, sinks, lambda: now, lease_seconds, batch, concurrency, backoff)
+    run = _Run(
+        store, builder, sinks, lambda: now, lease_seconds, batch, concurrency, backoff, follows
+    )
     return await run.send(keep_claiming=False)
 
 
@@ -92,7 +94,9 @@ async def send_due_deliveries(
     `send_pending_deliveries` does, and claims nothing more after the first error.
     """
     builder = DigestBuilder(papers, clock.now(), follows=follows)
-    run = _Run(store, builder, sinks, clock.now, lease_seconds, batch, concurrency, backoff)
+    run = _Run(
+        store, builder, sinks, clock.now, lease_seconds, batch, concurrency, backoff, follows
+    )
     return await run.send(keep_claiming=True)
 
 
@@ -109,6 +113,7 @@ class _Run:
         batch: int,
         concurrency: int,
         backoff: Backoff,
+        follows: FollowLists | None = None,
     ) -> None:
         self._store = store
         self._builder = builder
@@ -118,6 +123,7 @@ class _Run:
         self._batch = batch
         self._concurrency = max(concurrency, 1)
         self._backoff = backoff
+        self._follows = follows  # a moved chat's follow list moves with its digest
         self._keep_claiming = False
         self._low_water = 0  # claim again when this few claimed deliveries are left
         self._outcomes = OutcomeRecorder(store)
@@ -235,6 +241,8 @@ class _Run:
             return "failed"
         if isinstance(exc, ChatMoved):
             await self._store.move(chat, exc.new_chat)
+            if self._follows is not None:
+                await self._follows.move(chat, exc.new_chat)
             await self._store.retry(delivery.id, now, "chat moved")
             return "retried"
         if isinstance(exc, RetryLater) and delivery.attempts < MAX_ATTEMPTS:

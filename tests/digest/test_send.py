@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -19,7 +20,7 @@ from core.backoff import Backoff, longest
 from core.delivery import ChatGone, ChatMoved, RetryLater
 from core.digest import dispatch_due_digests
 from core.models import ChatRef, SourceHealth
-from core.ports import PaperRepository
+from core.ports import Account, PaperRepository
 from core.ranking import RankingConfig
 from core.registry import Request
 from core.replies import PaperList, Text
@@ -41,6 +42,7 @@ from tests.digest.support import (
     subscribed_rooms,
     subscription,
 )
+from tests.fake_follows import InMemoryFollowLists
 from tests.fakes import (
     FixedClock,
     InMemoryPaperRepository,
@@ -327,6 +329,33 @@ async def test_chat_moved_keeps_the_subscription_and_delivers_to_the_new_id_next
     moved = await last(queue, supergroup)
     assert (moved.local_date, moved.status, moved.attempts) == (TODAY, "sent", 2)
     assert await queue.last_delivery(group) is None
+
+
+async def test_a_moved_chat_keeps_its_follow_list_and_its_following_digest(
+    queue: InMemorySubscriptionStore,
+    papers: InMemoryPaperRepository,
+    sinks: dict[str, RecordingSink],
+    telegram: RecordingSink,
+) -> None:
+    group, supergroup = chat("-4002"), chat("-1004002")
+    follows = InMemoryFollowLists(papers, RankingConfig())
+    alice = Account("x", "alice", "alice")
+    await follows.add(group, [alice], MORNING)
+    await queue.subscribe(replace(subscription(group, size=4, categories=()), following=True))
+    followed = share("2401.00001", "alice", at=MORNING - timedelta(hours=2), source="x")
+    others = share("2401.00002", "bob", at=MORNING - timedelta(hours=2), source="x")
+    await papers.add_mentions([followed, others])
+    telegram.fail(group, ChatMoved(supergroup))
+
+    first = await digest_round(queue, papers, sinks, follows=follows)
+    second = await send_pending_deliveries(queue, papers, sinks, MORNING, follows=follows)
+
+    assert (first, second) == (SendReport(retried=1), SendReport(sent=1))
+    assert await follows.page(supergroup, 10, 0) == [alice]
+    assert await follows.page(group, 10, 0) == []
+    (digest,) = telegram.to(supergroup)
+    assert isinstance(digest, PaperList)
+    assert [p.paper.arxiv_id for p in digest.papers] == ["2401.00001"]
 
 
 async def test_retry_later_puts_the_delivery_back_and_it_is_sent_after_the_wait(
