@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.arxiv_id import abs_url, html_url, pdf_url
@@ -11,6 +12,17 @@ from core.ranking import RankingConfig
 from core.replies import Link, PaperCard, Post, RankedPaper, ScorePart
 
 SPARK_DAYS = 14
+
+
+@dataclass(frozen=True, slots=True)
+class CardOptions:
+    """How much history a card shows: `days` of daily shares, split by network or not.
+
+    A chat's card has a 14-day sparkline; a web page has room for a month's chart per network.
+    """
+
+    days: int = SPARK_DAYS
+    by_network: bool = False
 
 
 def paper_links(arxiv_id: str) -> tuple[Link, ...]:
@@ -36,10 +48,12 @@ def ranked(stats: list[PaperStats], first_rank: int) -> tuple[RankedPaper, ...]:
     )
 
 
-def card_query(arxiv_id: str, now: datetime) -> CardQuery:
-    """What `/paper` reads besides the paper: the last SPARK_DAYS UTC days, today included."""
+def card_query(arxiv_id: str, now: datetime, options: CardOptions | None = None) -> CardQuery:
+    """What `/paper` reads besides the paper: the last `days` UTC days, today included."""
+    options = options or CardOptions()
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return CardQuery(arxiv_id, first_day=today - timedelta(days=SPARK_DAYS - 1), days=SPARK_DAYS)
+    first_day = today - timedelta(days=options.days - 1)
+    return CardQuery(arxiv_id, first_day, days=options.days, by_network=options.by_network)
 
 
 def build_card(
@@ -74,4 +88,5 @@ def build_card(
         links=paper_links(paper.arxiv_id),
         note=note,
         discussions=facts.discussions,
+        daily_by_network=facts.by_network,
     )

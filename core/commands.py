@@ -12,7 +12,7 @@ from core.arguments import (
     parse_words,
     shown,
 )
-from core.cards import build_card, card_query, ranked
+from core.cards import CardOptions, build_card, card_query, ranked
 from core.errors import InvalidArguments, UnknownPaper
 from core.follow_commands import FollowCommands
 from core.follows import FollowLists
@@ -178,7 +178,8 @@ class Commands:
         # The card's read holds the stored paper: the store is read once, and arXiv asked only
         # when the paper has no details yet.
         now = self._clock.now()
-        query = card_query(arxiv_id, now)
+        options = req.typed if isinstance(req.typed, CardOptions) else None
+        query = card_query(arxiv_id, now, options)
         facts = await self._repo.card(query, now)
         stored = facts.stats.paper if facts.stats else None
         paper, note = await self._metadata.complete(arxiv_id, stored)

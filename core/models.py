@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-Platform = Literal["telegram", "discord", "console"]
+Platform = Literal["telegram", "discord", "console", "web"]
 MentionKind = Literal["post", "repost", "quote"]
 MENTION_KINDS: tuple[MentionKind, ...] = ("post", "repost", "quote")
 # The signal sources the bot knows (DESIGN.md section 3), and the networks among them whose posts
@@ -107,6 +107,14 @@ class SourceCounts:
     sharers: int = 0
     votes: int = 0
     score: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class DailySeries:
+    """One network's shares of a paper per UTC day, oldest first."""
+
+    source: str
+    counts: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from core.models import (
+    DailySeries,
     Discussion,
     ImportReport,
     Mention,
@@ -94,8 +95,9 @@ class TopQuery:
 class CardQuery:
     """What a paper card shows besides its score and rank.
 
-    Shares per UTC day for `days` days from `first_day`, the `posts` most engaging posts
-    (one per account) and the `discussions` most voted aggregator items.
+    Shares per UTC day for `days` days from `first_day` (also per network when `by_network`),
+    the `posts` most engaging posts (one per account) and the `discussions` most voted
+    aggregator items.
     """
 
     arxiv_id: str
@@ -103,6 +105,7 @@ class CardQuery:
     days: int = 14
     posts: int = 3
     discussions: int = 2
+    by_network: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,8 @@ class CardFacts:
     daily_shares: tuple[int, ...]
     top_posts: tuple[Mention, ...]
     discussions: tuple[Discussion, ...]
+    # Per network with a share in the days (`daily_shares_by_network`); asked by `by_network`.
+    by_network: tuple[DailySeries, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +193,15 @@ class RankingReads(Protocol):
         """Return the paper's shares per UTC day for `days` days from `first`."""
         ...
 
+    async def daily_shares_by_network(
+        self, arxiv_id: str, first: datetime, days: int
+    ) -> list[DailySeries]:
+        """Return `daily_shares` split by network, for those with a share in the days.
+
+        In the order of `core.models.SOURCES`, unknown sources last by name.
+        """
+        ...
+
     async def top_posts(self, arxiv_id: str, limit: int) -> list[Mention]:
         """Return the paper's most engaging shares, then the earliest."""
         ...
@@ -200,7 +214,8 @@ class RankingReads(Protocol):
         """Return one paper's card, read together (a `/paper` reply is one round of reads).
 
         The same as `paper_stats` (trending), `rank_of` (trending; asked only of a paper that
-        scores), `daily_shares`, `top_posts` and `discussions` would return.
+        scores), `daily_shares`, `daily_shares_by_network` (when asked), `top_posts` and
+        `discussions` would return.
         """
         ...
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from core.models import Discussion, Paper, SourceCounts
+from core.models import DailySeries, Discussion, Paper, SourceCounts
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +106,8 @@ class PaperCard:
     links: tuple[Link, ...]
     note: str | None = None
     discussions: tuple[Discussion, ...] = ()
+    # The daily shares split by network, when the card was asked for them (a web page's chart).
+    daily_by_network: tuple[DailySeries, ...] = ()
 
     @property
     def sparkline(self) -> str:

@@ -16,7 +16,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
 from core.models import (
+    SOURCES,
     ChatRef,
+    DailySeries,
     Discussion,
     ImportReport,
     Mention,
@@ -176,6 +178,16 @@ class InMemoryPaperRepository:
                 counts[(m.posted_at - first).days] += 1
         return counts
 
+    async def daily_shares_by_network(
+        self, arxiv_id: str, first: datetime, days: int
+    ) -> list[DailySeries]:
+        counts: dict[str, list[int]] = {}
+        for m in self._mentions_of(arxiv_id):
+            if first <= m.posted_at < first + timedelta(days=days):
+                counts.setdefault(m.source, [0] * days)[(m.posted_at - first).days] += 1
+        order = sorted(counts, key=lambda s: (SOURCES.index(s), "") if s in SOURCES else (99, s))
+        return [DailySeries(s, tuple(counts[s])) for s in order]
+
     async def top_posts(self, arxiv_id: str, limit: int) -> list[Mention]:
         posts: list[Mention] = []
         seen: set[tuple[str, str]] = set()
@@ -211,6 +223,11 @@ class InMemoryPaperRepository:
             ),
             top_posts=tuple(await self.top_posts(query.arxiv_id, query.posts)),
             discussions=tuple(await self.discussions(query.arxiv_id, query.discussions)),
+            by_network=tuple(
+                await self.daily_shares_by_network(query.arxiv_id, query.first_day, query.days)
+            )
+            if query.by_network
+            else (),
         )
 
     async def count_listed(self, query: TopQuery | None, at_most: int) -> int:

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, func, select
+from sqlalchemy import Integer, Select, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.models import Discussion, Mention
+from core.models import SOURCES, DailySeries, Discussion, Mention
 from core.storage.tables import MentionRow, SnapshotRow
 
 _MENTION = (
@@ -84,6 +84,45 @@ async def daily_shares(
     bounds = {f"from_{d}": first + timedelta(days=d) for d in range(days + 1)}
     row = (await connection.execute(_daily(days), {"arxiv_id": arxiv_id, **bounds})).one()
     return [int(n) for n in row]
+
+
+@cache
+def _daily_by_source(days: int) -> Select[Any]:
+    # One range of the (arxiv_id, posted_at) index, each share put in its day by a CASE and
+    # counted per network: the rows are read once and never leave the database.
+    day = case(
+        *((MentionRow.posted_at < bindparam(f"from_{d + 1}"), d) for d in range(days)),
+        else_=days,
+    )
+    return (
+        select(MentionRow.source, day.label("day"), func.count())
+        .where(
+            MentionRow.arxiv_id == bindparam("arxiv_id"),
+            MentionRow.posted_at >= bindparam("from_0"),
+            MentionRow.posted_at < bindparam(f"from_{days}"),
+        )
+        .group_by(MentionRow.source, day)
+    )
+
+
+async def daily_shares_by_network(
+    connection: AsyncConnection, arxiv_id: str, first: datetime, days: int
+) -> list[DailySeries]:
+    """The paper's shares per UTC day and network, for the networks with any in the days."""
+    if days <= 0:
+        return []
+    bounds = {f"from_{d}": first + timedelta(days=d) for d in range(days + 1)}
+    counts: dict[str, list[int]] = {}
+    for source, d, n in await connection.execute(
+        _daily_by_source(days), {"arxiv_id": arxiv_id, **bounds}
+    ):
+        counts.setdefault(source, [0] * days)[int(d)] = int(n)
+    return [DailySeries(s, tuple(counts[s])) for s in sorted(counts, key=source_order)]
+
+
+def source_order(source: str) -> tuple[int, str]:
+    """Known sources in `SOURCES` order, then any other by name."""
+    return (SOURCES.index(source), "") if source in SOURCES else (len(SOURCES), source)
 
 
 async def top_posts(connection: AsyncConnection, arxiv_id: str, limit: int) -> list[Mention]:

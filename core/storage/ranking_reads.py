@@ -19,11 +19,16 @@ from typing import Any
 from sqlalchemy import Row, Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from core.models import Discussion, Mention, Paper, PaperStats, Window
+from core.models import DailySeries, Discussion, Mention, Paper, PaperStats, Window
 from core.ports import CardFacts, CardQuery, Clock, TopQuery
 from core.ranking import RankingConfig
 from core.signals import Signal, paper_stats
-from core.storage.card_reads import daily_shares, discussions, top_posts
+from core.storage.card_reads import (
+    daily_shares,
+    daily_shares_by_network,
+    discussions,
+    top_posts,
+)
 from core.storage.scores import PAPERS, SIGNALS, signal_of
 from core.storage.tables import PaperRow, ranked
 from core.storage.upsert import chunks
@@ -132,6 +137,11 @@ class SqlRankingReads:
             found = await self._stats(connection, [arxiv_id], "trending", now)
             stats = found[0] if found else None
             rank = await _rank(connection, arxiv_id, "trending") if stats else None
+            by_network: tuple[DailySeries, ...] = ()
+            if query.by_network:
+                by_network = tuple(
+                    await daily_shares_by_network(connection, arxiv_id, query.first_day, query.days)
+                )
             return CardFacts(
                 stats=stats,
                 rank=rank,
@@ -140,12 +150,20 @@ class SqlRankingReads:
                 ),
                 top_posts=tuple(await top_posts(connection, arxiv_id, query.posts)),
                 discussions=tuple(await discussions(connection, arxiv_id, query.discussions)),
+                by_network=by_network,
             )
 
     async def daily_shares(self, arxiv_id: str, first: datetime, days: int) -> list[int]:
         """Return the paper's shares per UTC day for `days` days from `first`."""
         async with reading(self._factory) as connection:
             return await daily_shares(connection, arxiv_id, first, days)
+
+    async def daily_shares_by_network(
+        self, arxiv_id: str, first: datetime, days: int
+    ) -> list[DailySeries]:
+        """Return the paper's shares per UTC day and network."""
+        async with reading(self._factory) as connection:
+            return await daily_shares_by_network(connection, arxiv_id, first, days)
 
     async def top_posts(self, arxiv_id: str, limit: int) -> list[Mention]:
         """Return the paper's most engaging shares, then the earliest, one per account."""

@@ -3,9 +3,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.cards import CardOptions
 from core.commands import build_commands
 from core.metadata import MetadataService
-from core.models import ChatRef, Mention, Paper, VoteSnapshot
+from core.models import ChatRef, DailySeries, Mention, Paper, VoteSnapshot
 from core.ports import SourceUnavailable
 from core.ranking import RankingConfig
 from core.registry import Registry, Request
@@ -237,6 +238,31 @@ async def test_paper_card_from_any_reference(registry, repo, ref):
     assert reply.daily_shares[-2] == 1
     assert [link.label for link in reply.links] == ["abs", "pdf", "html"]
     assert {p.author for p in reply.top_posts} == {"ann", "bob"}
+
+
+async def test_paper_card_with_a_month_of_shares_per_network_when_asked(registry, repo):
+    await repo.add_mentions(
+        [
+            share("1706.03762", "ann", 1),
+            share("1706.03762", "bob", 1, source="bluesky"),
+            share("1706.03762", "cy", 24 * 20, source="bluesky"),
+            share("1706.03762", "dee", 24 * 40),  # older than the month
+        ]
+    )
+    request = Request(CHAT, "u1", ("1706.03762",), typed=CardOptions(days=30, by_network=True))
+
+    reply = await registry.dispatch("paper", request)
+
+    assert isinstance(reply, PaperCard)
+    assert reply.first_day == (NOW - timedelta(days=29)).date()
+    assert len(reply.daily_shares) == 30
+    assert reply.daily_by_network == (
+        DailySeries("bluesky", (0,) * 9 + (1,) + (0,) * 19 + (1,)),
+        DailySeries("x", (0,) * 29 + (1,)),
+    )
+    plain = await ask(registry, "/paper 1706.03762")
+    assert isinstance(plain, PaperCard)
+    assert (len(plain.daily_shares), plain.daily_by_network) == (14, ())
 
 
 async def test_paper_unknown_but_valid_id_is_looked_up_on_arxiv(registry, arxiv):

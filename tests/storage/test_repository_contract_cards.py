@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.models import Discussion, Paper
+from core.models import DailySeries, Discussion, Paper
 from core.ports import CardFacts, CardQuery, PaperRepository
 from tests.conftest import START
 from tests.storage.builders import (
@@ -224,6 +224,35 @@ async def test_card_reads_what_the_single_reads_return(repo: PaperRepository) ->
     assert facts.discussions == (
         Discussion("hackernews", "https://news.example.org/hn-1", "Story hn-1", 40, 8),
     )
+
+
+async def test_card_splits_daily_shares_by_network_when_asked(repo: PaperRepository) -> None:
+    first = day(24)  # three days: the 24th, 25th and 26th (START's day)
+    await repo.add_mentions(
+        [
+            share(A, "alice", at=first + timedelta(hours=1), post_id="a1"),
+            share(A, "alice", at=first + timedelta(hours=2), post_id="a2"),
+            share(A, "bob", source="x", at=first + timedelta(days=1, hours=23), post_id="b1"),
+            share(A, "cy", source="mastodon", at=START, post_id="c1"),
+            share(A, "bob", source="x", at=START, post_id="b2"),
+            share(A, "late", at=first + timedelta(days=3), post_id="late"),
+            share(A, "early", at=first - timedelta(seconds=1), post_id="early"),
+            share(B, "bea", source="x", at=START),
+        ]
+    )
+
+    asked = await repo.card(CardQuery(A, first_day=first, days=3, by_network=True), START)
+    plain = await repo.card(CardQuery(A, first_day=first, days=3), START)
+
+    assert asked.by_network == (
+        DailySeries("bluesky", (2, 0, 0)),
+        DailySeries("mastodon", (0, 0, 1)),
+        DailySeries("x", (0, 1, 1)),
+    )
+    assert tuple(await repo.daily_shares_by_network(A, first, 3)) == asked.by_network
+    assert asked.daily_shares == plain.daily_shares == (2, 1, 2)
+    assert plain.by_network == ()
+    assert await repo.daily_shares_by_network(C, first, 3) == []
 
 
 async def test_card_of_an_untracked_paper_is_empty(repo: PaperRepository) -> None:
