@@ -1,6 +1,7 @@
 """`trending-arxiv web`: the PaaS `web` process, on $PORT.
 
-It always serves `GET /healthz`. With TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_URL it also serves
+It always serves the web pages (`/`, `/new`, `/paper/<id>`, `/feed.atom`, `/api/...`, see
+`adapters.web`) and `GET /healthz`. With TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_URL it also serves
 Telegram's webhook at that URL's path and keeps the webhook registered; it comes up even while
 Telegram is unreachable and retries in the background. It sweeps stored window scores about once
 a minute (one process at a time); everything else (Discord, the pollers, digests) is the
@@ -30,6 +31,7 @@ from adapters.telegram.webhook import (
     start_webhook_bot,
     webhook_path,
 )
+from adapters.web.site import add_site_routes
 from bot.digests import chat_event_handler
 from bot.health import health_report
 from bot.settings import HEALTH_PATH
@@ -52,7 +54,9 @@ async def serve_web(
     host: str = "0.0.0.0",
     backoff: Backoff = DEFAULT_BACKOFF,
 ) -> int:
-    """Serve /healthz (and Telegram's webhook when configured) on `host`:$PORT until `stop`.
+    """Serve the pages, /healthz (and Telegram's webhook when configured) on `host`:$PORT.
+
+    Until `stop` is set.
 
     Raises:
         StartupError: the port cannot be bound.
@@ -92,7 +96,10 @@ def adapter_states(engine: Engine) -> dict[str, str]:
 def build_web_app(
     engine: Engine, adapters: MutableMapping[str, str], scheduler: Scheduler | None
 ) -> web.Application:
-    """The aiohttp application with `GET /healthz`; add the webhook route before serving."""
+    """The aiohttp application with the web pages and `GET /healthz`.
+
+    Add the webhook route before serving.
+    """
 
     async def healthz(_request: web.Request) -> web.Response:
         status, body = await health_report(engine, adapters, scheduler)
@@ -100,6 +107,7 @@ def build_web_app(
 
     web_app = web.Application()
     web_app.router.add_get(HEALTH_PATH, healthz)
+    add_site_routes(web_app, engine.registry, engine.repo, engine.clock)
     return web_app
 
 

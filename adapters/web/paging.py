@@ -1,0 +1,44 @@
+"""A list's page numbers as links, at the top and the bottom of the list as the 2016 page had them.
+
+Core's `PageNav` says which page a list is on, its neighbours and, when counted, how many
+pages there are; the web only turns page numbers into addresses. Without a count, the numbers
+run from the first page to the next one (core pages no deeper than 200 papers, so they stay
+few).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.views import PageNav
+
+
+@dataclass(frozen=True, slots=True)
+class PageLink:
+    """One page number and where it leads."""
+
+    number: int
+    url: str
+    current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Pager:
+    """The links of a paged list."""
+
+    previous: str | None
+    next: str | None
+    pages: tuple[PageLink, ...]
+
+
+def pager(nav: PageNav | None, url_of: Callable[[int], str]) -> Pager | None:
+    """The links for `nav`, each page's address made by `url_of`; None for a single page."""
+    if nav is None:
+        return None
+    last = nav.total_pages or (nav.next.page if nav.next else nav.page)
+    return Pager(
+        previous=url_of(nav.previous.page) if nav.previous else None,
+        next=url_of(nav.next.page) if nav.next else None,
+        pages=tuple(PageLink(n, url_of(n), n == nav.page) for n in range(1, last + 1)),
+    )

@@ -1,0 +1,51 @@
+"""The Jinja2 environment: templates shipped in this package, autoescaped, strict."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from core.phrases import shorten
+
+
+def web_url(url: str | None) -> str | None:
+    """`url` if a browser may follow it from our page (http or https, no spaces), else None.
+
+    Posts and discussions come from other people's data: a `javascript:` link would run script.
+    """
+    if url is None or not url.startswith(("https://", "http://")):
+        return None
+    if len(url) > 2000 or any(c.isspace() or ord(c) < 32 for c in url):
+        return None
+    return url
+
+
+def paper_path(arxiv_id: str) -> str:
+    """The address of a paper's page on this site (old-style ids keep their slash)."""
+    return "/paper/" + quote(arxiv_id, safe="/")
+
+
+def build_environment() -> Environment:
+    """Templates of `adapters/web/templates`, escaped for HTML and XML (the Atom feed)."""
+    environment = Environment(
+        loader=PackageLoader("adapters.web", "templates"),
+        autoescape=select_autoescape(["html", "xml"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.globals.update(paper_path=paper_path, shorten=shorten, web_url=web_url)
+    return environment
+
+
+class Templates:
+    """Renders the package's templates to bytes."""
+
+    def __init__(self) -> None:
+        self._environment = build_environment()
+
+    def render(self, name: str, **context: Any) -> bytes:
+        """Render template `name` with `context`, UTF-8 encoded."""
+        return self._environment.get_template(name).render(**context).encode()
