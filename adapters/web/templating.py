@@ -9,6 +9,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from core.phrases import shorten
 
+# Characters of an abstract a list shows before folding the rest (about three lines on a phone).
+FOLD = 280
+
 
 def web_url(url: str | None) -> str | None:
     """`url` if a browser may follow it from our page (http or https, no spaces), else None.
@@ -36,7 +39,7 @@ def build_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.globals.update(paper_path=paper_path, shorten=shorten, web_url=web_url)
+    environment.globals.update(FOLD=FOLD, paper_path=paper_path, shorten=shorten, web_url=web_url)
     return environment
 
 

@@ -79,10 +79,16 @@ async def test_new_lists_newest_first_with_folded_abstracts_and_counts(site: Sit
     titles = re.findall(r'<h2 id="paper-\d+"><a href="https://arxiv.org/abs/([^"]+)"', page.text)
     # Published an hour apart in list order: the hostile title is the newest, TOP_ID the oldest.
     assert titles[:2] == [HOSTILE_ID, "2611.00127"]
-    assert '<details class="abstract">' in page.text
+    assert '<p class="abstract">We study diffusion 29.</p>' in page.text
+    assert "<details" not in page.text  # short abstracts are not folded
     assert "Author 29, Grace Hopper, Ada Lovelace et al." in page.text
     assert re.search(r"\d+ shares? \(", page.text)
     assert '<a href="/new?page=2" rel="next">' in page.text
+
+    last = await site.http.get("/new?page=3")
+
+    assert '<details class="abstract">' in last.text
+    assert '<summary><span class="lead">Transformers attend to everything' in last.text
 
 
 async def test_paper_page_shows_the_card_with_a_chart_per_network(site: Site):
