@@ -22,7 +22,7 @@ from aiohttp import web
 
 from adapters.telegram.webhook import SECRET_HEADER
 from bot.settings import Settings, SettingsError
-from bot.web import build_web_app, serve_web, web_server
+from bot.web import adapter_states, build_web_app, serve_web, web_server
 from bot.wiring import Engine, StartupError, open_engine
 from core.backoff import Backoff
 from core.models import SourceHealth
@@ -323,14 +323,41 @@ async def test_web_comes_up_and_stops_quickly_while_telegram_is_unreachable() ->
         assert time.monotonic() - started < 3
 
 
-async def test_without_a_webhook_url_web_serves_only_healthz() -> None:
+async def test_without_a_webhook_url_web_serves_no_webhook() -> None:
     api = FakeBotApi()
     async with running_web(api, TELEGRAM_WEBHOOK_URL="", TELEGRAM_WEBHOOK_SECRET="") as w:
+        assert (await w.http.get(f"{w.url}/")).status_code == 200
         health = await w.healthz()
         assert health.json()["adapters"] == {"telegram": "polled by the worker", "discord": "off"}
         assert health.json()["scheduler"] is None
         assert (await w.post_update(update_body())).status_code in (404, 405)
     assert api.calls == []
+
+
+async def test_web_serves_the_pages_beside_the_webhook() -> None:
+    async with running_web(FakeBotApi()) as w:
+        await w.telegram_state("webhook")
+        home = await w.http.get(f"{w.url}/")
+        feed = await w.http.get(f"{w.url}/feed.atom")
+        api = await w.http.get(f"{w.url}/api/top")
+        assert (await w.post_update(update_body())).status_code == 200
+    assert home.status_code == 200
+    assert "<h1>Trending now</h1>" in home.text
+    assert "Nothing has been shared yet" in home.text
+    assert feed.headers["content-type"] == "application/atom+xml; charset=utf-8"
+    assert api.json()["papers"] == []
+
+
+async def test_web_serves_the_pages_without_any_token() -> None:
+    async with engine_for() as engine, httpx.AsyncClient(timeout=5) as http:
+        app = build_web_app(engine, adapter_states(engine), None)
+        async with web_server(app, "127.0.0.1", port := closed_port()):
+            home = await http.get(f"http://127.0.0.1:{port}/")
+            paper = await http.get(f"http://127.0.0.1:{port}/paper/1706.03762v7")
+            health = await http.get(f"http://127.0.0.1:{port}/healthz")
+    assert home.status_code == 200
+    assert (paper.status_code, paper.headers["location"]) == (301, "/paper/1706.03762")
+    assert health.json()["adapters"] == {"telegram": "off", "discord": "off"}
 
 
 async def test_a_port_in_use_is_a_startup_error() -> None:
