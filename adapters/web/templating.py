@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -9,6 +10,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from core.phrases import shorten
 
+_WEB_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+\Z")
 # Characters of an abstract a list shows before folding the rest (about three lines on a phone).
 FOLD = 280
 
@@ -18,9 +20,7 @@ def web_url(url: str | None) -> str | None:
 
     Posts and discussions come from other people's data: a `javascript:` link would run script.
     """
-    if url is None or not url.startswith(("https://", "http://")):
-        return None
-    if len(url) > 2000 or any(c.isspace() or ord(c) < 32 for c in url):
+    if url is None or len(url) > 2000 or not _WEB_URL.match(url):
         return None
     return url
 
@@ -36,6 +36,7 @@ def build_environment() -> Environment:
         loader=PackageLoader("adapters.web", "templates"),
         autoescape=select_autoescape(["html", "xml"]),
         undefined=StrictUndefined,
+        auto_reload=False,  # templates ship with the package: no stat() on every render
         trim_blocks=True,
         lstrip_blocks=True,
     )
