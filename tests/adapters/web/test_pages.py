@@ -87,6 +87,9 @@ async def test_new_lists_newest_first_with_folded_abstracts_and_counts(site: Sit
 
     last = await site.http.get("/new?page=3")
 
+    # The list has no discussions read: the votes lead to the card, which lists them.
+    assert f'<a href="/paper/{TOP_ID}#posts">HN 120 pts</a>' in last.text
+
     assert '<details class="abstract">' in last.text
     assert '<summary><span class="lead">Transformers attend to everything' in last.text
 
