@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, case, func, select
+from sqlalchemy import CompoundSelect, Integer, Select, bindparam, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.models import SOURCES, DailySeries, Discussion, Mention
@@ -87,21 +87,21 @@ async def daily_shares(
 
 
 @cache
-def _daily_by_source(days: int) -> Select[Any]:
-    # One range of the (arxiv_id, posted_at) index, each share put in its day by a CASE and
-    # counted per network: the rows are read once and never leave the database.
-    day = case(
-        *((MentionRow.posted_at < bindparam(f"from_{d + 1}"), d) for d in range(days)),
-        else_=days,
-    )
-    return (
-        select(MentionRow.source, day.label("day"), func.count())
-        .where(
-            MentionRow.arxiv_id == bindparam("arxiv_id"),
-            MentionRow.posted_at >= bindparam("from_0"),
-            MentionRow.posted_at < bindparam(f"from_{days}"),
+def _daily_by_source(days: int) -> CompoundSelect[Any]:
+    # A day's shares counted per network, one index range a day, the days joined by UNION ALL:
+    # each small group sorts at once, where a CASE over the whole month's rows compares every
+    # share with each day's bound and costs five times as much (benchmarks/web.py).
+    return union_all(
+        *(
+            select(literal(d).label("day"), MentionRow.source, func.count())
+            .where(
+                MentionRow.arxiv_id == bindparam("arxiv_id"),
+                MentionRow.posted_at >= bindparam(f"from_{d}"),
+                MentionRow.posted_at < bindparam(f"from_{d + 1}"),
+            )
+            .group_by(MentionRow.source)
+            for d in range(days)
         )
-        .group_by(MentionRow.source, day)
     )
 
 
@@ -113,7 +113,7 @@ async def daily_shares_by_network(
         return []
     bounds = {f"from_{d}": first + timedelta(days=d) for d in range(days + 1)}
     counts: dict[str, list[int]] = {}
-    for source, d, n in await connection.execute(
+    for d, source, n in await connection.execute(
         _daily_by_source(days), {"arxiv_id": arxiv_id, **bounds}
     ):
         counts.setdefault(source, [0] * days)[int(d)] = int(n)

@@ -142,12 +142,15 @@ class SqlRankingReads:
                 by_network = tuple(
                     await daily_shares_by_network(connection, arxiv_id, query.first_day, query.days)
                 )
+                # The split adds up to the total: one read of the month's shares, not two.
+                daily = tuple(sum(day) for day in zip(*(s.counts for s in by_network), strict=True))
+                daily = daily or (0,) * query.days
+            else:
+                daily = tuple(await daily_shares(connection, arxiv_id, query.first_day, query.days))
             return CardFacts(
                 stats=stats,
                 rank=rank,
-                daily_shares=tuple(
-                    await daily_shares(connection, arxiv_id, query.first_day, query.days)
-                ),
+                daily_shares=daily,
                 top_posts=tuple(await top_posts(connection, arxiv_id, query.posts)),
                 discussions=tuple(await discussions(connection, arxiv_id, query.discussions)),
                 by_network=by_network,
