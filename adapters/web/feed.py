@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from aiohttp import web
 
+from adapters.web.caching import site_root
 from adapters.web.queries import top_args, top_query
 from adapters.web.reading import SiteReader
 from adapters.web.templating import Templates
@@ -25,13 +26,6 @@ def atom_time(moment: datetime) -> str:
 def atom_day(day: date) -> str:
     """The start of a UTC day as an RFC 3339 timestamp (arXiv dates papers by the day)."""
     return f"{day.isoformat()}T00:00:00Z"
-
-
-def base_url(request: web.Request) -> str:
-    """This site's address as the reader sees it (a PaaS router forwards https as http)."""
-    forwarded = request.headers.get("X-Forwarded-Proto", "").lower()
-    scheme = forwarded if forwarded in ("http", "https") else request.scheme
-    return f"{scheme}://{request.host}"
 
 
 class Feed:
@@ -55,7 +49,7 @@ class Feed:
             status = 400 if answer.usage else 404
             return web.Response(status=status, text=f"{answer.message}\n")
         view = build_list_view(answer)
-        base = base_url(request)
+        base = site_root(request)
         query = top_query(args.window, args.category, request.query.get("q", ""), args.page)
         dates = [d for item in view.items if (d := item.paper.updated or item.paper.published)]
         # The newest paper's day: a feed whose list did not move keeps its bytes and its ETag.

@@ -7,7 +7,7 @@ from importlib.resources import files
 from aiohttp import web
 
 from adapters.web.api import Api
-from adapters.web.caching import cached
+from adapters.web.caching import ANSWER_SECONDS, AnswerCache, cached
 from adapters.web.feed import Feed
 from adapters.web.pages import Pages
 from adapters.web.reading import SiteReader
@@ -40,15 +40,24 @@ class StaticFiles:
 
 
 def add_site_routes(
-    app: web.Application, registry: Registry, reads: RankingReads, clock: Clock
+    app: web.Application,
+    registry: Registry,
+    reads: RankingReads,
+    clock: Clock,
+    *,
+    answer_seconds: float = ANSWER_SECONDS,
 ) -> None:
-    """Serve the pages, the feed, the JSON API and the static files on `app`."""
+    """Serve the pages, the feed, the JSON API and the static files on `app`.
+
+    Each answer is built at most once every `answer_seconds` (0: on every request).
+    """
     reader = SiteReader(registry, clock)
     templates = Templates()
     pages = Pages(reader, reads, templates)
     feed = Feed(reader, templates, clock)
     api = Api(reader)
     static = StaticFiles()
+    cache = AnswerCache(answer_seconds)
     routes = (
         ("/", pages.top),
         ("/new", pages.new),
@@ -60,4 +69,4 @@ def add_site_routes(
         ("/static/{name}", static.serve),
     )
     for path, handler in routes:
-        app.router.add_get(path, cached(handler))
+        app.router.add_get(path, cached(handler, cache))

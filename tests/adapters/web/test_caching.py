@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import AsyncIterator
 
-from adapters.web.caching import matches
+import httpx
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from adapters.web.caching import AnswerCache, cached, matches
 from tests.adapters.web.conftest import Site
 from tests.adapters.web.site_data import TOP_ID
 
@@ -68,3 +73,71 @@ def test_if_none_match_lists_and_wildcards():
     assert matches("*", '"b"')
     assert matches('W/"b"', '"b"')
     assert not matches('"bb"', '"b"')
+
+
+class Ticks:
+    """A monotonic clock that moves when told."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def counting() -> AsyncIterator[tuple[httpx.AsyncClient, Ticks, list[str]]]:
+    """A page that says how often it was built, behind `cached` with a 10 s cache."""
+    built: list[str] = []
+    ticks = Ticks()
+
+    async def page(request: web.Request) -> web.Response:
+        built.append(request.path_qs)
+        if request.path == "/broken":
+            return web.Response(status=503, text="down")
+        return web.Response(text=f"build {len(built)}", content_type="text/html")
+
+    cache = AnswerCache(10.0, size=2, clock=ticks)
+    app = web.Application()
+    app.router.add_get("/{name}", cached(page, cache))
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with httpx.AsyncClient(base_url=str(server.make_url(""))) as http:
+            yield http, ticks, built
+    finally:
+        await server.close()
+
+
+async def test_an_answer_is_built_once_in_its_seconds_then_again(counting):
+    http, ticks, built = counting
+
+    first = await http.get("/a")
+    ticks.now += 9.9
+    same = await http.get("/a")
+    ticks.now += 0.1
+    fresh = await http.get("/a")
+
+    assert (first.text, same.text, fresh.text) == ("build 1", "build 1", "build 2")
+    assert same.headers["etag"] == first.headers["etag"] != fresh.headers["etag"]
+    assert built == ["/a", "/a"]
+
+
+async def test_each_address_has_its_own_answer_and_the_oldest_is_forgotten(counting):
+    http, _ticks, built = counting
+
+    for path in ("/a", "/a?x=1", "/b", "/a?x=1", "/a"):
+        await http.get(path)
+
+    # Two kept: /a was forgotten when /b came, /a?x=1 was still there.
+    assert built == ["/a", "/a?x=1", "/b", "/a"]
+
+
+async def test_failures_are_not_kept(counting):
+    http, _ticks, built = counting
+
+    answers = [await http.get("/broken") for _ in range(2)]
+
+    assert [a.status_code for a in answers] == [503, 503]
+    assert answers[0].headers["cache-control"] == "no-store"
+    assert built == ["/broken", "/broken"]
