@@ -28,6 +28,8 @@ TAB_LABELS = (
     ("all", "All time"),
 )
 SHOWN_CATEGORIES = 40
+TOP_EXAMPLE = "/?window=week&category=cs.LG&q=graph+neural"
+NEW_EXAMPLE = "/new?page=2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +54,10 @@ class Pages:
         try:
             args = top_args(request.query)
         except InvalidArguments as exc:
-            return self.problem(Problem(str(exc), usage="/?window=week&category=cs.LG&q=words"))
+            return self.problem(Problem(str(exc), usage=TOP_EXAMPLE), example=TOP_EXAMPLE)
         answer = await self._reader.top(args)
         if not isinstance(answer, PaperList):
-            return self.problem(answer)
+            return self.problem(answer, example=TOP_EXAMPLE)
         q = request.query.get("q", "")
         category = args.category
         view = build_list_view(answer)
@@ -81,10 +83,10 @@ class Pages:
         try:
             args = new_args(request.query)
         except InvalidArguments as exc:
-            return self.problem(Problem(str(exc), usage="/new?page=2"))
+            return self.problem(Problem(str(exc), usage=NEW_EXAMPLE), example=NEW_EXAMPLE)
         answer = await self._reader.new(args)
         if not isinstance(answer, PaperList):
-            return self.problem(answer)
+            return self.problem(answer, example=NEW_EXAMPLE)
         view = build_list_view(answer)
         context = {
             "section": "new",
@@ -118,20 +120,25 @@ class Pages:
         body = self._templates.render(template, **context)
         return web.Response(body=body, status=status, content_type=HTML, charset="utf-8")
 
-    def problem(self, answer: Problem | Failure, *, missing: bool = False) -> web.Response:
-        """A page saying why there is nothing to show: 400, 404 or (our fault) 500."""
+    def problem(
+        self, answer: Problem | Failure, *, missing: bool = False, example: str | None = None
+    ) -> web.Response:
+        """A page saying why there is nothing to show: 400, 404 or (our fault) 500.
+
+        A page's own `example` address stands in for the chat command's usage line.
+        """
         if isinstance(answer, Failure):
-            status, title, usage = 500, "Something went wrong", None
+            status, title, example = 500, "Something went wrong", None
         elif is_bad_request(answer) and not missing:
-            status, title, usage = 400, "That did not work", answer.usage
+            status, title = 400, "That did not work"
         else:
-            status, title, usage = 404, "Not found", None
+            status, title, example = 404, "Not found", None
         context = {
             "section": "problem",
             "feed_url": "/feed.atom",
             "title": title,
             "message": answer.message,
-            "usage": usage,
+            "example": example,
         }
         return self.page("problem.html", context, status)
 

@@ -65,6 +65,9 @@ async def test_home_refuses_bad_parameters_with_a_short_reason(site: Site):
         page = await site.http.get("/", params=query)
         assert page.status_code == 400, query
         assert reason in page.text
+        assert 'For example: <a href="/?window=week&amp;category=cs.LG&amp;q=graph+neural">' in (
+            page.text
+        )
 
     past = await site.http.get("/?page=9")
 
