@@ -8,8 +8,6 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from core.phrases import shorten
-
 _WEB_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+\Z")
 # Characters of an abstract a list shows before folding the rest (about three lines on a phone).
 FOLD = 280
@@ -23,6 +21,18 @@ def web_url(url: str | None) -> str | None:
     if url is None or len(url) > 2000 or not _WEB_URL.match(url):
         return None
     return url
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut at a word boundary to at most `limit` characters, with an ellipsis.
+
+    How much of an abstract or a post a page shows is the page's own limit.
+    """
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
 
 
 def paper_path(arxiv_id: str) -> str:
