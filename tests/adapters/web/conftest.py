@@ -1,4 +1,8 @@
-"""The web front end served on a loopback port from a seeded store, on every backend."""
+"""The web front end served on a loopback port from a seeded store, on SQLite and PostgreSQL.
+
+The in-memory fake is left out: the pages add nothing it would check that the SQL stores do
+not, and every test here starts a server.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
+import pytest
 import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -16,7 +21,15 @@ from core.metadata import MetadataService
 from core.ports import PaperRepository
 from core.ranking import RankingConfig
 from tests.adapters.web.site_data import seed
+from tests.conftest import STORES
 from tests.fakes import FixedClock
+
+
+@pytest.fixture(params=[p for p in STORES if p.id != "memory"])
+def store(request: pytest.FixtureRequest) -> str:
+    """SQLite, and PostgreSQL when TEST_DATABASE_URL names one."""
+    name: str = request.param
+    return name
 
 
 @dataclass

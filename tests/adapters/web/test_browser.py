@@ -19,19 +19,11 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from tests.adapters.web.conftest import Site
 from tests.adapters.web.site_data import HOSTILE, HOSTILE_ID, TOP_ID
-from tests.conftest import STORES
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "web"
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(params=[p for p in STORES if p.id != "memory"])
-def store(request: pytest.FixtureRequest) -> str:
-    """SQLite and PostgreSQL: a browser is slow enough that the in-memory fake is left out."""
-    name: str = request.param
-    return name
 
 
 def chromium() -> str:
