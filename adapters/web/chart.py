@@ -16,9 +16,9 @@ from datetime import date, timedelta
 from core.models import DailySeries
 from core.phrases import source_name
 
-WIDTH = 640
+WIDTH = 480  # user units: a phone shows the chart at about 0.75, a desktop at 1.3
 HEIGHT = 200
-LEFT, RIGHT, TOP, BOTTOM = 36, 8, 10, 24  # margins for the axis labels
+LEFT, RIGHT, TOP, BOTTOM = 34, 8, 10, 26  # margins for the axis labels
 _CLASS = re.compile(r"[^a-z0-9]+")
 
 
