@@ -23,7 +23,7 @@ ANSWERS_KEPT = 512  # at most ~15 MB of pages; a crawler's endless queries evict
 # could neither run nor restyle the page even if it escaped escaping. Inline SVG is markup,
 # not a resource, so the chart needs nothing here.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
 SECURITY_HEADERS = {
