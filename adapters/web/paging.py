@@ -1,9 +1,7 @@
 """A list's page numbers as links, at the top and the bottom of the list as the 2016 page had them.
 
-Core's `PageNav` says which page a list is on, its neighbours and, when counted, how many
-pages there are; the web only turns page numbers into addresses. Without a count, the numbers
-run from the first page to the next one (core pages no deeper than 200 papers, so they stay
-few).
+Core's `PageNav` decides which numbers to offer (the first, those around this page, the last
+known, with gaps between); the web only turns them into addresses.
 """
 
 from __future__ import annotations
@@ -29,16 +27,17 @@ class Pager:
 
     previous: str | None
     next: str | None
-    pages: tuple[PageLink, ...]
+    pages: tuple[PageLink | None, ...]  # None: a gap of pages not offered
 
 
 def pager(nav: PageNav | None, url_of: Callable[[int], str]) -> Pager | None:
     """The links for `nav`, each page's address made by `url_of`; None for a single page."""
     if nav is None:
         return None
-    last = nav.total_pages or (nav.next.page if nav.next else nav.page)
     return Pager(
         previous=url_of(nav.previous.page) if nav.previous else None,
         next=url_of(nav.next.page) if nav.next else None,
-        pages=tuple(PageLink(n, url_of(n), n == nav.page) for n in range(1, last + 1)),
+        pages=tuple(
+            None if n is None else PageLink(n, url_of(n), n == nav.page) for n in nav.numbers()
+        ),
     )
