@@ -12,9 +12,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from core.models import Discussion, Paper, SourceCounts
+from core.models import DailySeries, Discussion, Paper, SourceCounts
 from core.phrases import VOTE_UNITS, shares_phrase, source_name
-from core.replies import Link, Paging, PaperCard, PaperList, RankedPaper, page_args, sparkline
+from core.replies import (
+    Link,
+    Paging,
+    PaperCard,
+    PaperList,
+    RankedPaper,
+    page_args,
+    sparkline,
+)
 
 SHOWN_AUTHORS = 3
 
@@ -201,6 +209,7 @@ class DailyShares:
 
     first_day: date
     counts: tuple[int, ...]
+    by_network: tuple[DailySeries, ...] = ()  # the same days split by network, when read
 
     @property
     def total(self) -> int:
@@ -341,7 +350,7 @@ def build_card_view(card: PaperCard) -> CardView:
     return CardView(
         paper=build_paper_view(card.paper, card.links),
         counts=build_counts(card.sources, card.discussions),
-        daily=DailyShares(card.first_day, card.daily_shares),
+        daily=DailyShares(card.first_day, card.daily_shares, card.daily_by_network),
         rank=card.rank,
         score=card.score,
         score_terms=tuple(

@@ -104,8 +104,7 @@ class Pages:
         if not isinstance(answer, PaperCard):
             return self.problem(answer, missing=True)
         view = build_card_view(answer)
-        # Core's view has the daily total; the card read for the web also split it by network.
-        series = answer.daily_by_network or _total(view.daily)
+        series = view.daily.by_network or _total(view.daily)
         context = {
             "section": "paper",
             "feed_url": "/feed.atom",

@@ -1,6 +1,6 @@
 from datetime import UTC, date, datetime
 
-from core.models import Discussion, Paper, SourceCounts
+from core.models import DailySeries, Discussion, Paper, SourceCounts
 from core.replies import Link, Paging, PaperCard, PaperList, Post, RankedPaper, ScorePart
 from core.views import (
     Counts,
@@ -180,6 +180,7 @@ def test_card_view_shows_everything_the_card_holds():
         sources=SOURCES,
         daily_shares=(1, 0, 2),
         first_day=date(2024, 1, 1),
+        daily_by_network=(DailySeries("bluesky", (1, 0, 1)), DailySeries("x", (0, 0, 1))),
         rank=3,
         score=18.7,
         score_parts=(ScorePart("hackernews", 210, 0.5, 7.7),),
@@ -193,7 +194,11 @@ def test_card_view_shows_everything_the_card_holds():
     view = build_card_view(card)
     assert view.paper == build_paper_view(PAPER, LINKS)
     assert view.counts.votes[0].url == "https://news.ycombinator.com/item?id=9"
-    assert view.daily == DailyShares(date(2024, 1, 1), (1, 0, 2))
+    assert view.daily.counts == (1, 0, 2)
+    assert [(s.source, s.counts) for s in view.daily.by_network] == [
+        ("bluesky", (1, 0, 1)),
+        ("x", (0, 0, 1)),
+    ]
     assert (view.rank, view.score, view.note) == (3, 18.7, "Details from arXiv are on their way.")
     (term,) = view.score_terms
     assert (term.network, term.value, term.weight, term.points) == ("HN", 210, 0.5, 7.7)
