@@ -18,7 +18,7 @@ from typing import Final
 
 import httpx
 
-from adapters.sources.http import HttpStatusError, Params, read_capped, retry_after
+from adapters.sources.http import HttpStatusError, Params, retry_after, send_capped
 from core.backoff import Backoff
 from core.ports import SourceUnavailable
 
@@ -83,16 +83,7 @@ class PageReader:
     async def _get_once(self, url: str, params: Params | None) -> Page:
         request = self.client.build_request("GET", url, params=params, headers=self.headers)
         host = request.url.host
-        try:
-            response = await self.client.send(request, stream=True)
-            try:
-                body = await read_capped(response, host)
-            finally:
-                await response.aclose()
-        except httpx.TimeoutException as exc:
-            raise SourceUnavailable(f"timeout from {host}") from exc
-        except httpx.HTTPError as exc:  # connection, protocol and decoding errors
-            raise SourceUnavailable(f"{type(exc).__name__} from {host}") from exc
+        response, body = await send_capped(self.client, request)
         status = response.status_code
         if response.is_client_error and status != httpx.codes.TOO_MANY_REQUESTS:
             raise PageRefused(f"HTTP {status} from {host}", status=status, detail=_json(body))

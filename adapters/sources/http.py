@@ -133,9 +133,29 @@ async def send_request(
         SourceUnavailable: on a timeout or a transport error; an `HttpStatusError` on a
             non-2xx status, with `retry_after` from Retry-After.
     """
-    host = request.url.host
     if limiter is not None:
         await limiter.wait()
+    response, body = await send_capped(client, request, auth=auth)
+    host = request.url.host
+    if not response.is_success:
+        raise HttpStatusError(
+            f"HTTP {response.status_code} from {host}",
+            status=response.status_code,
+            retry_after=retry_after(response),
+        )
+    return body
+
+
+async def send_capped(
+    client: httpx.AsyncClient, request: httpx.Request, *, auth: tuple[str, str] | None = None
+) -> tuple[httpx.Response, bytes]:
+    """Send `request` and return its response (closed) and its body, read up to `MAX_BODY`.
+
+    Raises:
+        SourceUnavailable: on a timeout, a transport error, or a body over the cap; whatever
+            the status, the caller reads it.
+    """
+    host = request.url.host
     try:
         response = await client.send(request, auth=auth, stream=True)
         try:
@@ -146,13 +166,7 @@ async def send_request(
         raise SourceUnavailable(f"timeout from {host}") from exc
     except httpx.HTTPError as exc:  # connection, protocol and decoding errors
         raise SourceUnavailable(f"{type(exc).__name__} from {host}") from exc
-    if not response.is_success:
-        raise HttpStatusError(
-            f"HTTP {response.status_code} from {host}",
-            status=response.status_code,
-            retry_after=retry_after(response),
-        )
-    return body
+    return response, body
 
 
 async def read_capped(response: httpx.Response, host: str, limit: int = MAX_BODY) -> bytes:
