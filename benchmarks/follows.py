@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from ranking import END, MovingClock, generate, import_all, percentile
+from ranking import END, MovingClock, generate, import_all, percentile, store_args, store_parser
 from scratch import postgres_scratch
 from sqlalchemy import text
 
@@ -170,18 +170,11 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--mentions", type=int, default=1_000_000)
-    parser.add_argument("--papers", type=int, default=100_000)
-    parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=20260601)
+    parser = store_parser(__doc__)
     parser.add_argument("--queries", type=int, default=QUERIES, help="timed calls of each")
     parser.add_argument("--db", help="SQLite file to create and keep (default: a temp dir's)")
     parser.add_argument("--database-url", help="run on this PostgreSQL server instead")
-    parser.add_argument("--quick", action="store_true", help="100k mentions, 10k papers")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.mentions, args.papers = 100_000, 10_000
+    args = store_args(parser, argv)
     if args.db and Path(args.db).exists():
         parser.error(f"{args.db} exists; give a new file")
     return args

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from ranking import END, MovingClock, generate, import_all
+from ranking import END, MovingClock, generate, import_all, store_args, store_parser
 
 from adapters.console.render import render_reply
 from core.commands import build_commands
@@ -198,17 +198,10 @@ async def report(registry: Registry, inputs: Sequence[tuple[str, str, str]], rep
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--mentions", type=int, default=1_000_000)
-    parser.add_argument("--papers", type=int, default=100_000)
-    parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=20260601)
+    parser = store_parser(__doc__)
     parser.add_argument("--db", help="SQLite store to reuse, or to build there if missing")
-    parser.add_argument("--quick", action="store_true", help="100k mentions, 10k papers")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per input")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.mentions, args.papers = 100_000, 10_000
+    args = store_args(parser, argv)
     return args
 
 

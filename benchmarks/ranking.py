@@ -551,19 +551,31 @@ async def run(args: argparse.Namespace) -> None:
             tmp.cleanup()
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+def store_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A parser with the generated store's shape, which every benchmark on it takes."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
     parser.add_argument("--mentions", type=int, default=1_000_000)
     parser.add_argument("--papers", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--seed", type=int, default=20260601)
-    parser.add_argument("--db", help="SQLite file to create (default: one in a temp dir)")
-    parser.add_argument("--database-url", help="run on this PostgreSQL server instead")
     parser.add_argument("--quick", action="store_true", help="100k mentions, 10k papers")
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    return parser
+
+
+def store_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse `argv`, `--quick` standing for a tenth of the store."""
     args = parser.parse_args(argv)
     if args.quick:
         args.mentions, args.papers = 100_000, 10_000
+    return args
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = store_parser(__doc__)
+    parser.add_argument("--db", help="SQLite file to create (default: one in a temp dir)")
+    parser.add_argument("--database-url", help="run on this PostgreSQL server instead")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = store_args(parser, argv)
     if args.db and os.path.exists(args.db):
         parser.error(f"{args.db} exists; give a new file")
     if args.papers > args.mentions:

@@ -46,7 +46,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from ranking import END, MovingClock, generate, import_all, percentile
+from ranking import END, MovingClock, generate, import_all, percentile, store_args, store_parser
 from scratch import postgres_scratch
 from sqlalchemy import text
 
@@ -335,20 +335,13 @@ def report(
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--mentions", type=int, default=1_000_000)
-    parser.add_argument("--papers", type=int, default=100_000)
-    parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=20260601)
+    parser = store_parser(__doc__)
     parser.add_argument("--db", help="SQLite store to reuse, or to build there if missing")
     parser.add_argument("--database-url", help="build the store on this PostgreSQL server")
-    parser.add_argument("--quick", action="store_true", help="100k mentions, 10k papers")
     parser.add_argument("--requests", type=int, default=300, help="timed requests per page")
     parser.add_argument("--clients", type=int, default=8, help="connections at once")
     parser.add_argument("--seconds", type=float, default=10.0, help="throughput run length")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.mentions, args.papers = 100_000, 10_000
+    args = store_args(parser, argv)
     return args
 
 
