@@ -60,21 +60,10 @@ def parse_subscription(req: Request, now: datetime) -> Subscription:
         elif (found := _zone(token)) is not None and "zone" not in seen:
             zone = found
             seen.add("zone")
-        elif (category := normalize_category(token)) is not None:
-            categories.append(category)
         else:
-            words.append(_filter_word(token))
+            _add_filter(token, categories, words)
         _check_filters(categories, words)  # before the next token: a long line stops here
-    return Subscription(
-        req.chat,
-        at,
-        zone,
-        size,
-        tuple(dict.fromkeys(categories)),
-        tuple(words),
-        created_at=now,
-        following=FOLLOWING in seen,
-    )
+    return _subscription(req, now, at, zone, size, categories, words, FOLLOWING in seen)
 
 
 def _typed_subscription(req: Request, typed: SubscribeArgs, now: datetime) -> Subscription:
@@ -96,11 +85,29 @@ def _typed_subscription(req: Request, typed: SubscribeArgs, now: datetime) -> Su
     for token in typed.filters:
         if token.lower() == FOLLOWING and not words:
             following = True
-        elif (category := normalize_category(token)) is not None:
-            categories.append(category)
         else:
-            words.append(_filter_word(token))
+            _add_filter(token, categories, words)
         _check_filters(categories, words)
+    return _subscription(req, now, at, zone, size, categories, words, following)
+
+
+def _add_filter(token: str, categories: list[str], words: list[str]) -> None:
+    if (category := normalize_category(token)) is not None:
+        categories.append(category)
+    else:
+        words.append(_filter_word(token))
+
+
+def _subscription(
+    req: Request,
+    now: datetime,
+    at: time,
+    zone: str,
+    size: int,
+    categories: list[str],
+    words: list[str],
+    following: bool,
+) -> Subscription:
     return Subscription(
         req.chat,
         at,
