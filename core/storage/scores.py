@@ -13,10 +13,12 @@ the 1e-9 it is rounded to. So the landmark stays fixed and never needs a rebase.
 
 Invariants, for every paper:
 - `paper_signals` holds, per source and kind, the unweighted counts of the day, week and month
-  windows as of the watermark S (`meta.swept_until`), the all-time count, and the source's own
-  unweighted trending log-sum; `papers` holds `core.signals.stored_scores` of those rows.
-- A sharer counts in a window iff their last share is inside it as of S. Inserts count that way;
-  `storage.sweep` moves S to the present and subtracts what left, so reads never write.
+  windows, the all-time count, and the source's own unweighted trending log-sum; `papers` holds
+  `core.signals.stored_scores` of those rows.
+- A sharer counts in a window iff their last share is inside it as of the watermark S
+  (`meta.swept_until`), or as of T (`meta.sweeping_to`) while a sweep takes S there: writes count
+  as of `watermark()`, and `storage.sweep` recounts what changes between S and T, so reads never
+  write.
 - What cannot be added to a sum (a share older than its account's first, a deleted share, new
   weights) recomputes the paper from its rows: `rescore`.
 
@@ -40,7 +42,8 @@ from core.storage.tables import MetaRow, PaperRow, SharerRow, SignalRow, Snapsho
 from core.storage.types import UtcDateTime
 from core.storage.upsert import chunks, insert_for, is_postgres
 
-WATERMARK = "swept_until"  # the moment the window counts are as of
+WATERMARK = "swept_until"  # S: the moment the window counts are as of
+TARGET = "sweeping_to"  # T: where a running sweep takes them, and what writes count as of
 SIGNATURE = "scores_signature"  # the weights and half-life the stored scores were made with
 FLOOR = -1e308  # how -inf is stored: not every database takes infinities
 WRITERS_LOCK = 0x73636F726573  # an arbitrary advisory lock key: "scores"
@@ -72,12 +75,14 @@ def from_db(value: float) -> float:
 async def watermark(
     session: AsyncSession, now: datetime, config: RankingConfig, *, exclusive: bool = False
 ) -> datetime:
-    """Return S, locking its row: shared by inserts, exclusive by a sweep step (PostgreSQL).
+    """Return the moment writes count windows as of: a running sweep's target T, or else S.
 
-    Every score write starts here, so on SQLite this is where it takes the write lock, before
-    it reads what it will add to: a deferred transaction would read, let another writer commit,
-    then write over that writer's counts. A store without S is new and empty: its windows are
-    current `now`, its scores made with `config`.
+    Locks S's row: shared by writers, exclusive by a sweep starting or ending (PostgreSQL), so
+    no write counts against a moment that a sweep is changing. Every score write starts here,
+    so on SQLite this is where it takes the write lock, before it reads what it will add to: a
+    deferred transaction would read, let another writer commit, then write over that writer's
+    counts. A store without S is new and empty: its windows are current `now`, its scores made
+    with `config`.
     """
     if not is_postgres(session):
         await _begin_immediate(session)
@@ -88,7 +93,8 @@ async def watermark(
         rows.append({"key": SIGNATURE, "value": config.signature})
         await session.execute(insert_for(session, META).on_conflict_do_nothing(), rows)
         value = (await session.execute(stmt)).scalar_one()
-    return datetime.fromisoformat(value)
+    target = select(MetaRow.value).where(MetaRow.key == TARGET)
+    return datetime.fromisoformat((await session.execute(target)).scalar_one_or_none() or value)
 
 
 async def _begin_immediate(session: AsyncSession) -> None:

@@ -1,19 +1,21 @@
-"""The sweep: brings window counts from the watermark S to the present, in small steps.
+"""The sweep: brings window counts from the watermark S to a target T, a few papers at a time.
 
-A sharer leaves a window when their last share does, so the sharers leaving between S and a
-later T are those whose last share lies in `[S - length, T - length)`: met through the mentions'
-time index, they are counted per paper and network and subtracted from the signal rows in one
-statement a window. The papers whose counts changed get their window scores in one statement
-too (`store_share_windows`); those with vote signals, and those with a snapshot in the range
-(their vote windows are recomputed from snapshots), through `stored_scores` in Python.
+A sweep first records T (`meta.sweeping_to`); from then on every write counts as of T
+(`scores.watermark`). It then reads, without the write lock, which papers can change between S
+and T: those with a share or a vote snapshot in `[S - length, T - length)` of some window. It
+recounts their windows as of T from their sharers, in steps of a few papers a transaction, and
+ends by moving S to T. So each paper is written once a sweep however many of its sharers leave,
+and a step holds the write lock only for its own papers.
 
-Each step is one transaction that moves S to T with its subtractions. It covers as many
-leaving mentions as the previous step's pace says fit in `STEP_SECONDS`, so a sweep after a
-day of quiet holds the write lock in short turns while readers and inserts go on. What a step
-costs is mostly rewriting the `papers` rows it touches (wide rows, three rank indexes), once a
-step however many of their sharers leave in it: fewer, larger steps write less in all.
-On PostgreSQL a step locks the watermark row (inserts share it), so no insert counts against an
-S that a step is moving; across replicas one sweeper runs at a time (`core.locks`).
+Why recount rather than subtract what left: a write that arrives mid-sweep counts as of T, so a
+paper not yet swept may already hold T's counts for some sharers; a recount as of T is right
+whatever it held, where a subtraction would take those sharers out twice. A paper no sweep
+visits has nothing leaving between S and T, so its counts as of S are its counts as of T.
+For the same reason a sweep stopped halfway (a crash, a deploy) is simply run again to T.
+
+A step costs mostly the rewrite of its papers' rows (wide rows, three rank indexes); it takes as
+many papers as the previous step's pace says fit in `STEP_SECONDS`. On PostgreSQL one sweeper
+runs at a time across replicas (`core.locks`) and steps take the writers' lock as inserts do.
 
 A change of weights or half-life (the stored signature differs) is applied first by `rescore_all`,
 a paper chunk a transaction, while reads answer from the old scores.
@@ -22,9 +24,10 @@ a paper chunk a transaction, while reads answer from the old scores.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import and_, distinct, func, select, update
+from sqlalchemy import case, delete, func, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.ports import SweepReport
@@ -32,12 +35,15 @@ from core.ranking import RankingConfig
 from core.signals import vote_signal
 from core.storage.scores import (
     COUNT_COLUMNS,
+    META,
     SIGNALS,
     SIGNATURE,
     SPANS,
+    TARGET,
     WATERMARK,
     WINDOW_COLUMNS,
     SignalKey,
+    lock_writers,
     read_signals,
     read_snapshots,
     rescore,
@@ -49,10 +55,10 @@ from core.storage.tables import MentionRow, MetaRow, PaperRow, SharerRow, Snapsh
 from core.storage.upsert import chunks, insert_for
 
 STEP_SECONDS = 0.06  # what a step aims to hold the write lock for: well under 100 ms
-FIRST_STEP_ROWS = 1000  # mentions leaving each window in the first step; later ones aim at time
-MIN_STEP_ROWS = 300  # however slow the machine, a step is not all overhead
+FIRST_STEP_PAPERS = 200  # papers in the first step; later ones aim at time
+MIN_STEP_PAPERS = 20  # however slow the machine, a step is not all overhead
+MAX_STEP_PAPERS = 2000  # however fast, a step's IN list stays far below SQLite's parameter limit
 RESCORE_CHUNK = 200  # papers rescored per transaction
-_TICK = timedelta(microseconds=1)
 
 
 async def sweep(
@@ -62,10 +68,10 @@ async def sweep(
     *,
     rows: int | None = None,
 ) -> SweepReport:
-    """Rescore if the config changed, then move S to `now` a step a transaction.
+    """Rescore if the config changed, then bring the windows to `now`.
 
-    Each step covers as many leaving mentions as the last one's pace says fit in
-    `STEP_SECONDS`, or exactly `rows` when given.
+    Each step recounts as many papers as the last one's pace says fit in `STEP_SECONDS`, or
+    exactly `rows` papers when given. A sweep left halfway is finished first.
     """
     rescored = 0
     async with factory() as session:
@@ -75,18 +81,27 @@ async def sweep(
         rescored = await rescore_all(factory, now, config)
     steps = 0
     longest = 0.0
-    done = False
-    size = rows or FIRST_STEP_ROWS
-    while not done:
-        began = time.perf_counter()
-        async with factory() as session, session.begin():
-            done = await sweep_step(session, now, config, size)
-        took = time.perf_counter() - began
-        longest = max(longest, took)
-        steps += 1
-        if rows is None:  # at most double, so one quick step does not make the next a long one
-            size = max(size // 2, min(2 * size, int(size * STEP_SECONDS / max(took, 1e-3))))
-            size = max(size, MIN_STEP_ROWS)
+    size = rows or FIRST_STEP_PAPERS
+    while (span := await _begin(factory, now, config)) is not None:
+        start, end = span
+        papers, voted = await _changing(factory, start, end)
+        done = 0
+        while done < len(papers):
+            part = papers[done : done + size]
+            began = time.perf_counter()
+            async with factory() as session, session.begin():
+                current = await _recount(session, part, voted, end, config)
+            took = time.perf_counter() - began
+            longest = max(longest, took)
+            steps += 1
+            done += len(part)
+            if not current:  # another sweeper finished T and went on: the rest is theirs
+                return SweepReport(steps, rescored, longest)
+            if rows is None:  # at most double, so one quick step does not make the next long
+                size = max(size // 2, min(2 * size, int(size * STEP_SECONDS / max(took, 1e-3))))
+                size = min(max(size, MIN_STEP_PAPERS), MAX_STEP_PAPERS)
+        await _finish(factory, end, config)
+        steps += 2  # the transactions that set T and moved S
     return SweepReport(steps, rescored, longest)
 
 
@@ -111,107 +126,119 @@ async def rescore_all(
     return len(ids)
 
 
-async def sweep_step(
-    session: AsyncSession, now: datetime, config: RankingConfig, rows: int = FIRST_STEP_ROWS
-) -> bool:
-    """Move S towards `now` by at most `rows` leaving mentions a window; return if it got there."""
-    start = await watermark(session, now, config, exclusive=True)
-    if start >= now:
-        return True
-    end = await _step_end(session, start, now, rows)
-    left: set[str] = set()
-    redo: set[str] = set()
-    for column, length in zip(COUNT_COLUMNS, SPANS, strict=True):
-        counts = await _subtract_leaving(session, column, start - length, end - length)
-        for arxiv_id, count in counts:
-            left.add(arxiv_id)
-            if count < 0:
-                redo.add(arxiv_id)  # the stored counts do not match the sharers: recompute
-    voted = await _voted(session, start, end)
-    # Vote points are log-compressed: papers with vote signals are scored in Python.
-    written = await store_share_windows(session, sorted(left - voted - redo), config)
-    papers = sorted((left | voted) - written - redo)
-    signals = await read_signals(session, papers)
-    changed: set[tuple[str, SignalKey]] = set()
-    for (arxiv_id, source), series in (await read_snapshots(session, sorted(voted - redo))).items():
-        signals[arxiv_id][(source, "vote")] = vote_signal(source, series, end, config)
-        changed.add((arxiv_id, (source, "vote")))
-    await store(session, papers, signals, config, None, changed, WINDOW_COLUMNS)
-    await rescore(session, sorted(redo), end, config)
-    await session.execute(
-        update(MetaRow).where(MetaRow.key == WATERMARK).values(value=end.isoformat())
-    )
-    return end >= now
+async def _begin(
+    factory: async_sessionmaker[AsyncSession], now: datetime, config: RankingConfig
+) -> tuple[datetime, datetime] | None:
+    """Return the sweep to run, (S, T): one left halfway, else a new one to `now` (recorded).
 
-
-async def _step_end(session: AsyncSession, start: datetime, now: datetime, rows: int) -> datetime:
-    """The furthest T <= now such that each window loses at most `rows` mentions' worth."""
-    end = now
-    for length in SPANS:
-        nth = await session.execute(
-            select(MentionRow.posted_at)
-            .where(MentionRow.posted_at >= start - length, MentionRow.posted_at < now - length)
-            .order_by(MentionRow.posted_at)
-            .offset(rows)
-            .limit(1)
-        )
-        found = nth.scalar_one_or_none()
-        if found is not None:
-            end = min(end, found + length)
-    # Progress even when more than `rows` shares share one instant.
-    return max(end, start + _TICK)
-
-
-async def _subtract_leaving(
-    session: AsyncSession, column: str, since: datetime, until: datetime
-) -> list[tuple[str, int]]:
-    """Subtract from `column` the sharers whose last share lies in `[since, until)`.
-
-    Returns each changed share row's paper and new count.
+    None when S is already at `now`. From the commit on, writes count as of T.
     """
-    leaving = (
+    async with factory() as session, session.begin():
+        await watermark(session, now, config, exclusive=True)  # locks S's row, makes it if new
+        start, target = await _marks(session)
+        if target is not None:
+            return start, target
+        if start >= now:
+            return None
+        await session.execute(insert_for(session, META).values(key=TARGET, value=now.isoformat()))
+        return start, now
+
+
+async def _marks(session: AsyncSession) -> tuple[datetime, datetime | None]:
+    """S and, while a sweep runs, its target T."""
+    found = select(MetaRow.key, MetaRow.value).where(MetaRow.key.in_([WATERMARK, TARGET]))
+    marks = {key: datetime.fromisoformat(value) for key, value in await session.execute(found)}
+    return marks[WATERMARK], marks.get(TARGET)
+
+
+async def _changing(
+    factory: async_sessionmaker[AsyncSession], start: datetime, end: datetime
+) -> tuple[list[str], set[str]]:
+    """The papers whose windows can change from S to T, in id order; and those by a snapshot.
+
+    Read without the write lock. A share (or snapshot) in `[S - length, T - length)` may leave
+    the window of that length; a paper with none there keeps its counts.
+    """
+    shared = [
+        select(MentionRow.arxiv_id).where(
+            MentionRow.posted_at >= start - length, MentionRow.posted_at < end - length
+        )
+        for length in SPANS
+    ]
+    snapped = [
+        select(SnapshotRow.arxiv_id).where(
+            SnapshotRow.taken_at >= start - length, SnapshotRow.taken_at < end - length
+        )
+        for length in SPANS
+    ]
+    async with factory() as session:
+        voted = set((await session.execute(union(*snapped))).scalars())
+        papers = set((await session.execute(union(*shared))).scalars())
+    return sorted(papers | voted), voted
+
+
+async def _recount(
+    session: AsyncSession,
+    papers: Sequence[str],
+    voted: set[str],
+    end: datetime,
+    config: RankingConfig,
+) -> bool:
+    """Recount the windows of `papers` as of T = `end`; False if T is no longer the target.
+
+    A share row's window count is its sharers whose last share is inside the window. Papers
+    with vote signals are scored in Python (vote points are log-compressed); those with a
+    snapshot leaving (`voted`) get their vote windows recomputed from their snapshots.
+    """
+    if await watermark(session, end, config) != end:  # takes the write lock (SQLite)
+        return False
+    await lock_writers(session)
+    sharers = (
         select(
             SharerRow.arxiv_id,
             SharerRow.source,
-            # Two posts of one account at the same instant are one sharer.
-            func.count(distinct(SharerRow.author)).label("n"),
-        )
-        .select_from(MentionRow)
-        .join(
-            SharerRow,
-            and_(
-                SharerRow.arxiv_id == MentionRow.arxiv_id,
-                SharerRow.source == MentionRow.source,
-                SharerRow.author == MentionRow.author,
-                SharerRow.last_at == MentionRow.posted_at,
+            *(
+                func.count(case((SharerRow.last_at >= end - length, 1))).label(column)
+                for column, length in zip(COUNT_COLUMNS, SPANS, strict=True)
             ),
         )
-        .where(MentionRow.posted_at >= since, MentionRow.posted_at < until)
+        .where(SharerRow.arxiv_id.in_(papers))
         .group_by(SharerRow.arxiv_id, SharerRow.source)
         .subquery()
     )
-    counted = SIGNALS.c[column]
     rows = await session.execute(
         update(SIGNALS)
         .where(
-            SIGNALS.c.arxiv_id == leaving.c.arxiv_id,
-            SIGNALS.c.source == leaving.c.source,
+            SIGNALS.c.arxiv_id == sharers.c.arxiv_id,
+            SIGNALS.c.source == sharers.c.source,
             SIGNALS.c.kind == "share",
+            or_(*(SIGNALS.c[column] != sharers.c[column] for column in COUNT_COLUMNS)),
         )
-        .values({column: counted - leaving.c.n})
-        .returning(SIGNALS.c.arxiv_id, counted)
+        .values({column: sharers.c[column] for column in COUNT_COLUMNS})
+        .returning(SIGNALS.c.arxiv_id)
     )
-    return [(arxiv_id, int(count)) for arxiv_id, count in rows]
+    moved = set(rows.scalars())
+    snapped = voted.intersection(papers)
+    written = await store_share_windows(session, sorted(moved - snapped), config)
+    rest = sorted((moved | snapped) - written)
+    signals = await read_signals(session, rest)
+    changed: set[tuple[str, SignalKey]] = set()
+    for (arxiv_id, source), series in (await read_snapshots(session, sorted(snapped))).items():
+        signals[arxiv_id][(source, "vote")] = vote_signal(source, series, end, config)
+        changed.add((arxiv_id, (source, "vote")))
+    await store(session, rest, signals, config, None, changed, WINDOW_COLUMNS)
+    return True
 
 
-async def _voted(session: AsyncSession, start: datetime, end: datetime) -> set[str]:
-    """Papers with a snapshot leaving a window: their vote gains there change."""
-    papers: set[str] = set()
-    for length in SPANS:
-        rows = await session.execute(
-            select(SnapshotRow.arxiv_id)
-            .where(SnapshotRow.taken_at >= start - length, SnapshotRow.taken_at < end - length)
-            .distinct()
+async def _finish(
+    factory: async_sessionmaker[AsyncSession], end: datetime, config: RankingConfig
+) -> None:
+    """Move S to T, unless another sweeper already did."""
+    async with factory() as session, session.begin():
+        await watermark(session, end, config, exclusive=True)
+        if (await _marks(session))[1] != end:
+            return
+        await session.execute(
+            update(MetaRow).where(MetaRow.key == WATERMARK).values(value=end.isoformat())
         )
-        papers.update(rows.scalars())
-    return papers
+        await session.execute(delete(MetaRow).where(MetaRow.key == TARGET))

@@ -1,7 +1,8 @@
 """The sweep: windows brought forward in small steps equal a brute-force count, inserts or not.
 
-A sweep moves the watermark a bounded slice at a time; however small the slices, and whatever
-inserts run beside it, the windows after it are what the fake counts from raw rows.
+A sweep recounts a few papers a step; however small the steps, whatever inserts run beside it,
+and whether it is stopped halfway or raced by another sweeper, the windows after it are what
+the fake counts from raw rows.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.models import WINDOWS, Mention, VoteSnapshot
 from core.ports import TopQuery
 from core.ranking import RankingConfig
+from core.storage import sweep as sweeping
 from core.storage.database import create_engine, normalize_url, session_factory, upgrade
 from core.storage.repository import SqlPaperRepository
 from core.storage.sweep import sweep
@@ -62,9 +64,9 @@ async def test_a_sweep_in_tiny_steps_counts_like_the_fake(store_engine: AsyncEng
         await repo.add_snapshots(snapshots)
 
     clock.advance(timedelta(days=3, hours=5))
-    report = await sweep(factory, clock.now(), CONFIG, rows=3)
+    report = await sweep(factory, clock.now(), CONFIG, rows=1)
 
-    assert report.steps >= 5  # the slices were small (one step would do it all)
+    assert report.steps >= 5  # a paper a step, five papers (one step would do it all)
     assert await _windows(sql, clock.now()) == await _windows(fake, clock.now())
 
 
@@ -103,5 +105,75 @@ async def test_inserts_beside_a_sweep_are_counted_once(store_engine: AsyncEngine
     )
     await fake.add_mentions(late)
     await sql.sweep(clock.now())
+
+    assert await _windows(sql, clock.now()) == await _windows(fake, clock.now())
+
+
+@pytest.mark.parametrize("store", ["sqlite", POSTGRES])
+async def test_a_sweep_stopped_halfway_is_finished_by_the_next(
+    store_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FixedClock(START)
+    factory = session_factory(store_engine)
+    sql = SqlPaperRepository(factory, CONFIG, clock)
+    fake = InMemoryPaperRepository(CONFIG, clock)
+    mentions, snapshots = _history()
+    for repo in (sql, fake):
+        await repo.add_mentions(mentions[::2])
+        await repo.add_snapshots(snapshots)
+    steps = 0
+    recount = sweeping._recount
+
+    async def killed_after_two_steps(*args: object, **kwargs: object) -> bool:
+        nonlocal steps
+        steps += 1
+        if steps > 2:
+            raise ConnectionResetError("the process was killed")
+        return await recount(*args, **kwargs)  # type: ignore[arg-type]
+
+    clock.advance(timedelta(days=2))
+    monkeypatch.setattr(sweeping, "_recount", killed_after_two_steps)
+    with pytest.raises(ConnectionResetError):
+        await sweep(factory, clock.now(), CONFIG, rows=1)
+    monkeypatch.undo()
+    # Written while the sweep is stopped halfway, then swept on from a later moment.
+    late = [*mentions[1::2], share(B, "late", at=clock.now() - timedelta(hours=30))]
+    for repo in (sql, fake):
+        await repo.add_mentions(late)
+    clock.advance(timedelta(hours=20))
+    await sql.sweep(clock.now())
+
+    assert await _windows(sql, clock.now()) == await _windows(fake, clock.now())
+
+
+@pytest.mark.parametrize("store", ["sqlite", POSTGRES])
+async def test_a_sweeper_overtaken_by_another_leaves_the_later_counts_alone(
+    store_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FixedClock(START)
+    factory = session_factory(store_engine)
+    sql = SqlPaperRepository(factory, CONFIG, clock)
+    fake = InMemoryPaperRepository(CONFIG, clock)
+    mentions, snapshots = _history()
+    for repo in (sql, fake):
+        await repo.add_mentions(mentions)
+        await repo.add_snapshots(snapshots)
+    recount = sweeping._recount
+    stalled, resume = asyncio.Event(), asyncio.Event()
+
+    async def first_step_stalls(*args: object, **kwargs: object) -> bool:
+        if not stalled.is_set():  # the first sweeper's first step, before it writes
+            stalled.set()
+            await resume.wait()
+        return await recount(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sweeping, "_recount", first_step_stalls)
+    clock.advance(timedelta(days=1))
+    slow = asyncio.create_task(sweep(factory, clock.now(), CONFIG, rows=1))
+    await stalled.wait()
+    clock.advance(timedelta(days=6))
+    await sweep(factory, clock.now(), CONFIG, rows=1)  # takes up the slow one's sweep, then on
+    resume.set()
+    await slow
 
     assert await _windows(sql, clock.now()) == await _windows(fake, clock.now())
