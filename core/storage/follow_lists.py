@@ -34,7 +34,7 @@ from core.models import SHARE_NETWORKS, ChatRef, PaperStats, Window
 from core.ports import Account, TopQuery
 from core.ranking import NEG_INF, WINDOW_LENGTHS, RankingConfig, decay_exponent
 from core.signals import Signal, paper_stats
-from core.storage.ranking_reads import filtered, paper_from_row, reading
+from core.storage.ranking_reads import PAPERS_BY_IDS, filtered, paper_from_row, reading
 from core.storage.tables import FollowRow, PaperRow, SharerRow
 from core.storage.types import UtcDateTime
 from core.storage.upsert import chunks, insert_for
@@ -230,8 +230,7 @@ class SqlFollowLists:
             return []
         ids = [arxiv_id for arxiv_id, _ in ranked]
         papers = {
-            row.arxiv_id: row
-            for row in await connection.execute(select(PaperRow).where(PaperRow.arxiv_id.in_(ids)))
+            row.arxiv_id: row for row in await connection.execute(PAPERS_BY_IDS, {"ids": ids})
         }
         return [
             paper_stats(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models import Paper
 from core.ports import Clock
-from core.storage.ranking_reads import PAPER_BY_ID, paper_from_row, reading
+from core.storage.ranking_reads import PAPER_BY_ID, TEXTS, paper_from_row, reading
 from core.storage.scores import PAPERS
 from core.storage.tables import PaperRow
 from core.storage.upsert import chunks, insert_for
@@ -88,6 +88,16 @@ async def save_papers(session: AsyncSession, papers: Sequence[Paper], now: datet
         for p in described
     ]
     await session.execute(update(PaperRow), rows)
+    texts = [
+        {"arxiv_id": p.arxiv_id, "abstract": p.abstract, "search_text": _search_text(p)}
+        for p in described
+    ]
+    stmt = insert_for(session, TEXTS)
+    kept = {
+        "abstract": func.coalesce(stmt.excluded.abstract, TEXTS.c.abstract),
+        "search_text": stmt.excluded.search_text,
+    }
+    await session.execute(stmt.on_conflict_do_update(index_elements=["arxiv_id"], set_=kept), texts)
 
 
 def _paper_values(p: Paper, now: datetime) -> dict[str, Any]:
@@ -95,12 +105,15 @@ def _paper_values(p: Paper, now: datetime) -> dict[str, Any]:
         "arxiv_id": p.arxiv_id,
         "title": p.title,
         "authors": json.dumps(list(p.authors), ensure_ascii=False) if p.authors else None,
-        "abstract": p.abstract,
         "categories": " " + " ".join(p.categories) + " " if p.categories else None,
         "published": p.published,
         "updated": p.updated,
         "version": p.version,
-        "search_text": f"{p.title} {p.abstract or ''}".lower(),
         "metadata_at": now,
         "unknown_at": None,
     }
+
+
+def _search_text(p: Paper) -> str:
+    """What `/search` and word filters match: the title and abstract, lower-cased."""
+    return f"{p.title} {p.abstract or ''}".lower()

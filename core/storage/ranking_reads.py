@@ -14,9 +14,9 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, Select, and_, bindparam, func, or_, select
+from sqlalchemy import Row, Select, Table, and_, bindparam, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from core.models import DailySeries, Discussion, Mention, Paper, PaperStats, Window
@@ -30,24 +30,34 @@ from core.storage.card_reads import (
     top_posts,
 )
 from core.storage.scores import PAPERS, SIGNALS, signal_of
-from core.storage.tables import PaperRow, ranked
+from core.storage.tables import PaperRow, PaperTextRow, ranked
 from core.storage.upsert import chunks
 
 TRENDING_RANK_DEPTH = 200  # `/paper` reports trending ranks down to this depth
 CATEGORIES_TTL = 300.0  # seconds
 _FLOOR_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+TEXTS = cast(Table, PaperTextRow.__table__)
 _CARD: tuple[Any, ...] = (
     PaperRow.arxiv_id,
     PaperRow.title,
     PaperRow.authors,
-    PaperRow.abstract,
+    TEXTS.c.abstract,
     PaperRow.categories,
     PaperRow.published,
     PaperRow.updated,
     PaperRow.version,
     PaperRow.last_share_at,
 )
-PAPER_BY_ID = select(*_CARD).where(PaperRow.arxiv_id == bindparam("arxiv_id"))
+# A paper's row with its abstract (papers without metadata have no texts row).
+WITH_TEXTS = PAPERS.outerjoin(TEXTS, TEXTS.c.arxiv_id == PAPERS.c.arxiv_id)
+PAPER_BY_ID = (
+    select(*_CARD).select_from(WITH_TEXTS).where(PaperRow.arxiv_id == bindparam("arxiv_id"))
+)
+PAPERS_BY_IDS = (
+    select(*_CARD)
+    .select_from(WITH_TEXTS)
+    .where(PaperRow.arxiv_id.in_(bindparam("ids", expanding=True)))
+)
 # Each window's order: its score, more networks, then the tie-breaks of core.ranking.tie_key.
 _SCORE = {
     "trending": (PaperRow.trend, PaperRow.networks_all),
@@ -71,7 +81,7 @@ _TIES = (
 _WITH_SIGNALS = (
     select(*_CARD, *(c for c in SIGNALS.c if c.key != "arxiv_id"))
     .select_from(
-        PAPERS.outerjoin(
+        WITH_TEXTS.outerjoin(
             SIGNALS,
             and_(
                 SIGNALS.c.arxiv_id == PAPERS.c.arxiv_id,
@@ -300,8 +310,10 @@ def filtered(stmt: Select[Any], query: TopQuery) -> Select[Any]:
             stmt = stmt.where(exact)
         else:
             stmt = stmt.where(exact | PaperRow.categories.like(f"% {category}.%", escape="\\"))
-    for word in query.words:
-        stmt = stmt.where(PaperRow.search_text.like(f"%{_escape_like(word.lower())}%", escape="\\"))
+    if query.words:
+        text = TEXTS.c.search_text
+        words = [text.like(f"%{_escape_like(w.lower())}%", escape="\\") for w in query.words]
+        stmt = stmt.where(exists().where(TEXTS.c.arxiv_id == PaperRow.arxiv_id, *words))
     return stmt
 
 

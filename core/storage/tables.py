@@ -50,19 +50,17 @@ def _partial(name: str, *columns: str) -> Index:
 
 
 class PaperRow(Base):
-    """A paper, its arXiv metadata and its stored scores per window."""
+    """A paper, its arXiv metadata (its long texts are in `paper_texts`) and its stored scores."""
 
     __tablename__ = "papers"
 
     arxiv_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     title: Mapped[str | None] = mapped_column(Text)
     authors: Mapped[str | None] = mapped_column(Text)  # JSON list
-    abstract: Mapped[str | None] = mapped_column(Text)
     categories: Mapped[str | None] = mapped_column(Text)  # " cs.LG stat.ML " for LIKE filters
     published: Mapped[datetime | None] = mapped_column(UtcDateTime())
     updated: Mapped[datetime | None] = mapped_column(UtcDateTime())
     version: Mapped[int | None] = mapped_column(Integer)
-    search_text: Mapped[str | None] = mapped_column(Text)  # lower-cased title and abstract
     metadata_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     unknown_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     first_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -87,6 +85,21 @@ class PaperRow(Base):
         _partial("ix_papers_trend", "trend", "networks_all", "last_share_at"),
         Index("ix_papers_published", "published"),
     )
+
+
+class PaperTextRow(Base):
+    """A paper's long texts: its abstract, and the lower-cased title and abstract that words match.
+
+    Apart from `papers` so that its rows stay small: the sweep and every batch of shares rewrite
+    a paper's row to update its scores, and SQLite rewrites a row whole (an abstract made each
+    one about a page).
+    """
+
+    __tablename__ = "paper_texts"
+
+    arxiv_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    abstract: Mapped[str | None] = mapped_column(Text)
+    search_text: Mapped[str | None] = mapped_column(Text)
 
 
 class MentionRow(Base):

@@ -450,3 +450,18 @@ FOLLOW_ROWS: Rows = {
         },
     ]
 }
+
+
+# Revision 0007: abstracts and search text in `paper_texts`, only for papers that had them.
+_TEXTS = ("abstract", "search_text")
+SIGNAL_ROWS_0007: Rows = {
+    **SIGNAL_ROWS_0005,
+    "papers": [
+        {k: v for k, v in row.items() if k not in _TEXTS} for row in SIGNAL_ROWS_0005["papers"]
+    ],
+    "paper_texts": [
+        {"arxiv_id": row["arxiv_id"], **{k: row[k] for k in _TEXTS}}
+        for row in SIGNAL_ROWS_0005["papers"]
+        if any(row[k] is not None for k in _TEXTS)
+    ],
+}

@@ -53,6 +53,7 @@ from tests.storage.stairway_rows import (
     FOLLOW_ROWS,
     SIGNAL_ROWS,
     SIGNAL_ROWS_0005,
+    SIGNAL_ROWS_0007,
     Rows,
 )
 
@@ -150,6 +151,10 @@ SEEDS: dict[str, Seed] = {
     "0005": Seed(SIGNAL_ROWS_0005 | DIGEST_ROWS, (tell_signals, tell_digests)),
     "0006": Seed(
         SIGNAL_ROWS_0005 | DIGEST_ROWS_0006 | FOLLOW_ROWS,
+        (tell_signals, tell_digests, tell_follows),
+    ),
+    "0007": Seed(
+        SIGNAL_ROWS_0007 | DIGEST_ROWS_0006 | FOLLOW_ROWS,
         (tell_signals, tell_digests, tell_follows),
     ),
 }
