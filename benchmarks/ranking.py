@@ -22,7 +22,9 @@ them would be charged to both inserts.
 Queries go through the command registry and the console renderer, as a chat sends them, on a
 clock that moves as users live: 61 s between calls (the background sweep runs between them, as
 it does once a minute), then an hour and a day of quiet before the first `/top`, with the sweep
-started beside it. Warm-up calls are not counted. On PostgreSQL the benchmark creates a scratch
+started beside it, and a poller writing a batch of five new shares every 50 ms while the sweep
+runs (how long each batch took, waiting for the write lock included). Warm-up calls are not
+counted. On PostgreSQL the benchmark creates a scratch
 database on the named server and drops it afterwards.
 """
 
@@ -444,8 +446,36 @@ async def latencies(
         sweeping = asyncio.create_task(_timed_sweep(repo, clock.now()))
         await asyncio.sleep(0)
         out[f"first top after {label}"] = await timed(lambda: ask(registry, "top"))
+        out[f"writes beside the sweep after {label}"] = await _write_beside(repo, clock, sweeping)
         out[f"sweep after {label}"], out[f"sweep after {label} s"] = await sweeping
     return out
+
+
+async def _write_beside(
+    repo: SqlPaperRepository, clock: MovingClock, sweeping: asyncio.Task[Any]
+) -> list[float]:
+    """A poller's small batches while the sweep runs, one every 50 ms: how long each took."""
+    took: list[float] = []
+    serial = 0
+    while not sweeping.done():
+        serial += 1
+        batch = [
+            Mention(
+                source="bluesky",
+                post_id=f"at://did:plc:beside/app.bsky.feed.post/{serial}-{k}",
+                author=f"beside-{serial}-{k}.bsky.social",
+                posted_at=clock.now(),
+                kind="post",
+                arxiv_id=f"2605.{(serial * 7 + k) % 9000 + 1000:05d}",
+                version=None,
+                url=None,
+                text="beside the sweep",
+            )
+            for k in range(5)
+        ]
+        took.append(await timed(lambda b=batch: repo.add_mentions(b)))
+        await asyncio.sleep(0.05)
+    return took
 
 
 # --- databases --------------------------------------------------------------------------------
@@ -469,6 +499,13 @@ def _sweep(report: SweepReport, seconds: float | None = None) -> str:
         f"{took}{report.steps} steps, longest {report.longest_step * 1000:.0f} ms"
         f" (rescored {report.rescored:,})"
     )
+
+
+def _beside(samples: Sequence[float]) -> str:
+    if not samples:
+        return "none (the sweep ended first)"
+    worst = max(samples) * 1000
+    return f"{len(samples)} batches of 5 shares, {_ms(samples)}   max {worst:7.2f} ms"
 
 
 def report(
@@ -502,6 +539,7 @@ def report(
         f"sweep after 1 h      {_sweep(lat['sweep after 1 h'], lat['sweep after 1 h s'])}",
         f"first /top, 24 h     {lat['first top after 24 h'] * 1000:10.1f} ms (sweep beside it)",
         f"sweep after 24 h     {_sweep(lat['sweep after 24 h'], lat['sweep after 24 h s'])}",
+        f"writes beside it     {_beside(lat['writes beside the sweep after 24 h'])}",
         f"database size        {size / 2**20:10.1f} MiB",
         f"peak RSS             {rss_mb:10.0f} MiB",
     ]
