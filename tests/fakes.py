@@ -396,6 +396,14 @@ def _save_papers(state: _State, papers: Sequence[Paper]) -> None:
             published=None if p.published is None else _utc(p.published),
             updated=None if p.updated is None else _utc(p.updated),
         )
+        known = state.papers.get(p.arxiv_id)
+        if known is not None:  # a listing may not know what the API told us: keep it
+            kept = {
+                name: getattr(known.paper, name)
+                for name in ("authors", "abstract", "categories", "published", "updated", "version")
+                if getattr(described, name) in (None, ()) and getattr(known.paper, name)
+            }
+            described = replace(described, **kept)
         state.papers[p.arxiv_id] = _PaperRecord(described)
 
 

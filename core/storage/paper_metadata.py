@@ -88,16 +88,22 @@ async def save_papers(session: AsyncSession, papers: Sequence[Paper], now: datet
         for p in described
     ]
     await session.execute(update(PaperRow), rows)
-    texts = [
-        {"arxiv_id": p.arxiv_id, "abstract": p.abstract, "search_text": _search_text(p)}
-        for p in described
-    ]
+    # Nor the abstract: a description without one keeps the known one, and its words.
+    lacking = [p.arxiv_id for p in described if p.abstract is None]
+    known: dict[str, str | None] = {}
+    for part in chunks(lacking):
+        found = select(TEXTS.c.arxiv_id, TEXTS.c.abstract).where(TEXTS.c.arxiv_id.in_(part))
+        known.update((i, a) for i, a in await session.execute(found))
+    texts = []
+    for p in described:
+        abstract = p.abstract if p.abstract is not None else known.get(p.arxiv_id)
+        search_text = f"{p.title} {abstract or ''}".lower()
+        texts.append({"arxiv_id": p.arxiv_id, "abstract": abstract, "search_text": search_text})
     stmt = insert_for(session, TEXTS)
-    kept = {
-        "abstract": func.coalesce(stmt.excluded.abstract, TEXTS.c.abstract),
-        "search_text": stmt.excluded.search_text,
-    }
-    await session.execute(stmt.on_conflict_do_update(index_elements=["arxiv_id"], set_=kept), texts)
+    replaced = {"abstract": stmt.excluded.abstract, "search_text": stmt.excluded.search_text}
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=["arxiv_id"], set_=replaced), texts
+    )
 
 
 def _paper_values(p: Paper, now: datetime) -> dict[str, Any]:
@@ -112,8 +118,3 @@ def _paper_values(p: Paper, now: datetime) -> dict[str, Any]:
         "metadata_at": now,
         "unknown_at": None,
     }
-
-
-def _search_text(p: Paper) -> str:
-    """What `/search` and word filters match: the title and abstract, lower-cased."""
-    return f"{p.title} {p.abstract or ''}".lower()

@@ -45,6 +45,19 @@ async def test_save_papers_ignores_a_paper_without_a_title(repo: PaperRepository
     assert await repo.get_paper(A) == described(A, "Kept", abstract="Kept too")
 
 
+async def test_a_description_without_an_abstract_keeps_the_known_one_and_its_words(
+    repo: PaperRepository,
+) -> None:
+    await repo.save_papers([described(A, "Attention sinks", abstract="Long contexts stay stable.")])
+    await repo.save_papers([described(A, "Attention sinks, revised")])  # a listing's cross-list
+
+    paper = await repo.get_paper(A)
+    assert paper is not None
+    assert paper.abstract == "Long contexts stay stable."
+    assert [s.paper.arxiv_id for s in await repo.search(["stable"], 10, START)] == [A]
+    assert [s.paper.arxiv_id for s in await repo.search(["revised"], 10, START)] == [A]
+
+
 async def test_save_papers_takes_arxivs_newer_description(repo: PaperRepository) -> None:
     await repo.save_papers([described(A, "Draft", categories=("cs.LG",))])
     await repo.save_papers([described(A, "Final", categories=("cs.CL",))])
