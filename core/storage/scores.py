@@ -32,7 +32,19 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, delete, distinct, func, literal, select, text, update
+from sqlalchemy import (
+    Table,
+    bindparam,
+    case,
+    delete,
+    distinct,
+    exists,
+    func,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ranking import NEG_INF, WINDOW_LENGTHS, RankingConfig, decay_exponent, log2_add
@@ -287,28 +299,28 @@ async def store_share_windows(
     """Write the window scores of those papers with share signals only; return which.
 
     `stored_scores` as one statement for many papers, for the sweep: a window's score is
-    Σ w · sharers over the paper's networks, its networks those with any sharer in it.
+    Σ w · sharers over the paper's networks, its networks those with any sharer in it. Each
+    sum reads the paper's own signal rows by key (a correlated subquery): a join to one
+    grouping of every paper's rows can make PostgreSQL read all the signal rows a statement.
     """
-    source = SIGNALS.c.source
+    own = SIGNALS.alias("own")
+    source = own.c.source
     weight = case(dict(config.weights), value=source, else_=1.0) if config.weights else literal(1.0)
+    mine = own.c.arxiv_id == PAPERS.c.arxiv_id
+    columns: dict[str, Any] = {}
+    for window, count in zip(("day", "week", "month"), COUNT_COLUMNS, strict=True):
+        counted = own.c[count]
+        total = func.coalesce(func.sum(weight * counted), 0.0)
+        columns[f"score_{window}"] = select(total).where(mine).scalar_subquery()
+        networks = func.count(distinct(case((counted > 0, source))))
+        columns[f"networks_{window}"] = select(networks).where(mine).scalar_subquery()
+    voted = exists().where(mine, own.c.kind == "vote")
     written: set[str] = set()
     for part in chunks(papers, 2000):
-        columns: dict[str, Any] = {}
-        for window, count in zip(("day", "week", "month"), COUNT_COLUMNS, strict=True):
-            counted = SIGNALS.c[count]
-            columns[f"score_{window}"] = func.sum(weight * counted)
-            columns[f"networks_{window}"] = func.count(distinct(case((counted > 0, source))))
-        windows = (
-            select(SIGNALS.c.arxiv_id, *(value.label(name) for name, value in columns.items()))
-            .where(SIGNALS.c.arxiv_id.in_(part))
-            .group_by(SIGNALS.c.arxiv_id)
-            .having(func.count(case((SIGNALS.c.kind == "vote", 1))) == 0)
-            .subquery()
-        )
         rows = await session.execute(
             update(PAPERS)
-            .where(PAPERS.c.arxiv_id == windows.c.arxiv_id)
-            .values({name: windows.c[name] for name in columns})
+            .where(PAPERS.c.arxiv_id.in_(part), ~voted)
+            .values(columns)
             .returning(PAPERS.c.arxiv_id)
         )
         written.update(rows.scalars())

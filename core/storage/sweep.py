@@ -209,6 +209,9 @@ async def _recount(
     rows = await session.execute(
         update(SIGNALS)
         .where(
+            # Bound on both sides: PostgreSQL does not carry the ids across the join, and
+            # would read every signal row to join them.
+            SIGNALS.c.arxiv_id.in_(papers),
             SIGNALS.c.arxiv_id == sharers.c.arxiv_id,
             SIGNALS.c.source == sharers.c.source,
             SIGNALS.c.kind == "share",
