@@ -22,7 +22,7 @@ them would be charged to both inserts.
 Queries go through the command registry and the console renderer, as a chat sends them, on a
 clock that moves as users live: 61 s between calls (the background sweep runs between them, as
 it does once a minute), then an hour and a day of quiet before the first `/top`, with the sweep
-started beside it, and a poller writing a batch of five new shares every 50 ms while the sweep
+started beside it, and a poller writing a batch of five new shares every 200 ms while the sweep
 runs (how long each batch took, waiting for the write lock included). Warm-up calls are not
 counted. On PostgreSQL the benchmark creates a scratch
 database on the named server and drops it afterwards.
@@ -454,7 +454,7 @@ async def latencies(
 async def _write_beside(
     repo: SqlPaperRepository, clock: MovingClock, sweeping: asyncio.Task[Any]
 ) -> list[float]:
-    """A poller's small batches while the sweep runs, one every 50 ms: how long each took."""
+    """A poller's small batches while the sweep runs, one every 200 ms: how long each took."""
     took: list[float] = []
     serial = 0
     while not sweeping.done():
@@ -474,7 +474,7 @@ async def _write_beside(
             for k in range(5)
         ]
         took.append(await timed(lambda b=batch: repo.add_mentions(b)))
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
     return took
 
 

@@ -6,7 +6,9 @@ Each write stores its rows and their scores in one transaction (storage.scores);
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, cast
 
@@ -51,10 +53,20 @@ class SqlIngest:
         self._config = config
         self._clock = clock
         self._statistics = ImportStatistics(factory)
+        # This process's score writes (polls, imports, the sweep's steps) take turns in order:
+        # SQLite retries a writer that finds its lock taken after growing sleeps (up to 100 ms),
+        # so a poll could miss every short gap between a long sweep's steps for seconds.
+        self._turns = asyncio.Lock()
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction, in this process's turn."""
+        async with self._turns, self._factory() as session, session.begin():
+            yield session
 
     async def add_mentions(self, mentions: Sequence[Mention]) -> ImportReport:
         """Store shares idempotently with their papers' scores."""
-        async with self._factory() as session, session.begin():
+        async with self._writing() as session:
             report = await self._add_mentions(session, mentions)
         await self._statistics.stored(report.mentions)
         return report
@@ -87,7 +99,7 @@ class SqlIngest:
 
     async def remove_mentions(self, keys: Sequence[tuple[str, str]]) -> int:
         """Forget shares deleted upstream and recompute their papers."""
-        async with self._factory() as session, session.begin():
+        async with self._writing() as session:
             return await self._remove_mentions(session, keys)
 
     async def _remove_mentions(self, session: AsyncSession, keys: Sequence[tuple[str, str]]) -> int:
@@ -126,7 +138,7 @@ class SqlIngest:
 
     async def add_snapshots(self, snapshots: Sequence[VoteSnapshot]) -> int:
         """Store vote snapshots idempotently with their papers' scores."""
-        async with self._factory() as session, session.begin():
+        async with self._writing() as session:
             return await self._add_snapshots(session, snapshots)
 
     async def _add_snapshots(self, session: AsyncSession, snapshots: Sequence[VoteSnapshot]) -> int:
@@ -158,7 +170,7 @@ class SqlIngest:
 
     async def commit_batch(self, source: str, batch: Batch) -> ImportReport:
         """Store a poll's rows and advance its cursor in one transaction."""
-        async with self._factory() as session, session.begin():
+        async with self._writing() as session:
             await save_papers(session, batch.papers, self._clock.now())
             report = await self._add_mentions(session, batch.mentions)
             if batch.removed:
@@ -172,7 +184,7 @@ class SqlIngest:
 
     async def sweep(self, now: datetime) -> SweepReport:
         """Bring window counts up to `now` (and rescore first if the config changed)."""
-        return await sweep(self._factory, now, self._config)
+        return await sweep(self._factory, now, self._config, turns=self._turns)
 
     async def rescore(self) -> int:
         """Recompute every paper's scores with this config; return how many papers."""

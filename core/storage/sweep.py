@@ -23,6 +23,8 @@ a paper chunk a transaction, while reads answer from the old scores.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -67,11 +69,13 @@ async def sweep(
     config: RankingConfig,
     *,
     rows: int | None = None,
+    turns: asyncio.Lock | None = None,
 ) -> SweepReport:
     """Rescore if the config changed, then bring the windows to `now`.
 
     Each step recounts as many papers as the last one's pace says fit in `STEP_SECONDS`, or
-    exactly `rows` papers when given. A sweep left halfway is finished first.
+    exactly `rows` papers when given, in a turn of `turns` (the process's writers') if given.
+    A sweep left halfway is finished first.
     """
     rescored = 0
     async with factory() as session:
@@ -88,10 +92,11 @@ async def sweep(
         done = 0
         while done < len(papers):
             part = papers[done : done + size]
-            began = time.perf_counter()
-            async with factory() as session, session.begin():
-                current = await _recount(session, part, voted, end, config)
-            took = time.perf_counter() - began
+            async with turns or contextlib.nullcontext():
+                began = time.perf_counter()
+                async with factory() as session, session.begin():
+                    current = await _recount(session, part, voted, end, config)
+                took = time.perf_counter() - began
             longest = max(longest, took)
             steps += 1
             done += len(part)
