@@ -1,48 +1,50 @@
 """`SqlFollowLists`: each chat's follow list, and the papers its accounts share, ranked.
 
-The stored scores are global (storage.scores), so a follow list's ranking is its own read: the
-sharers of the followed accounts (one index range per account, `ix_sharers_account`), summed
-per paper and network in SQL with the ranking's weights and decay; `core.signals` turns the
-page's sums into stats, as for every other list.
+The stored scores are global (storage.scores), so a follow list keeps its own: the followed
+sharers summed per paper (storage.follow_sums), rebuilt here whenever the list changes and by
+the ingest as shares arrive. `/top following` reads the best of those sums, sums again from the
+sharers the few papers whose followed sharers are not all inside the window, and lets
+`core.signals` turn the page's sums into stats, as for every other list.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import (
-    ColumnElement,
-    Table,
-    and_,
-    any_,
-    case,
-    delete,
-    func,
-    literal,
-    or_,
-    select,
-    update,
-)
-from sqlalchemy.dialects.postgresql import array
+from sqlalchemy import ColumnElement, Table, and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from core.follows import MAX_FOLLOWS, FollowListFull, name_key, trend_horizon
 from core.models import SHARE_NETWORKS, ChatRef, PaperStats, Window
 from core.ports import Account, TopQuery
 from core.ranking import NEG_INF, WINDOW_LENGTHS, RankingConfig, decay_exponent
-from core.signals import Signal, paper_stats
+from core.signals import Signal, paper_stats, points
+from core.storage.follow_sums import COPIES, SUMS, decayed, of_chat, rebuild_chats, trend_key
 from core.storage.ranking_reads import PAPERS_BY_IDS, filtered, paper_from_row, reading
-from core.storage.tables import FollowRow, PaperRow, SharerRow
-from core.storage.types import UtcDateTime
+from core.storage.scores import from_db
+from core.storage.tables import FollowRow, PaperRow
 from core.storage.upsert import chunks, insert_for
 
 FOLLOWS = cast(Table, FollowRow.__table__)
-SHARERS = cast(Table, SharerRow.__table__)
-_JULIAN_UNIX_EPOCH = 2440587.5  # julianday('1970-01-01')
-_LOWEST_EXPONENT = -1000.0  # 2^-1000 is still a normal float: no underflow on PostgreSQL
+_FIRST_BATCH = 64  # candidates read first; each further read takes four times as many
+_LOWEST_EXPONENT = -1000.0  # below this a bound is taken as 0 (2^-1000 is still a float)
+_ROUNDING = 1e-9  # relative margin on a bound for the rounding of sums and log-sums
+
+
+@dataclass(frozen=True, slots=True)
+class _Ranked:
+    """A paper's signals from the follows, and its place: score, networks, newest share, id."""
+
+    arxiv_id: str
+    signals: list[Signal]
+    order: tuple[float, int, datetime, str]
+
+    @property
+    def score(self) -> float:
+        return self.order[0]
 
 
 class SqlFollowLists:
@@ -76,6 +78,8 @@ class SqlFollowLists:
             ]
             for part in chunks(rows, 1000):
                 await session.execute(insert_for(session, FOLLOWS).on_conflict_do_nothing(), part)
+            if new:
+                await rebuild_chats(session, [chat], self._config)
         return list(new.values())
 
     async def remove(self, chat: ChatRef, names: Sequence[tuple[str, str]]) -> list[Account]:
@@ -95,15 +99,16 @@ class SqlFollowLists:
                 .where(*_of_chat(chat), or_(*wanted))
                 .returning(FollowRow.network, FollowRow.key, FollowRow.shown)
             )
-            return sorted(
-                (Account(n, k, s) for n, k, s in result),
-                key=lambda a: (a.network, a.shown),
-            )
+            removed = [Account(n, k, s) for n, k, s in result]
+            if removed:
+                await rebuild_chats(session, [chat], self._config)
+            return sorted(removed, key=lambda a: (a.network, a.shown))
 
     async def clear(self, chat: ChatRef) -> int:
         """Empty the chat's list."""
         async with self._factory() as session, session.begin():
             result = await session.execute(delete(FollowRow).where(*_of_chat(chat)))
+            await rebuild_chats(session, [chat], self._config)
             return int(cast(Any, result).rowcount or 0)
 
     async def move(self, old: ChatRef, new: ChatRef) -> None:
@@ -112,6 +117,7 @@ class SqlFollowLists:
             await session.execute(
                 update(FollowRow).where(*_of_chat(old)).values(chat_id=new.chat_id)
             )
+            await rebuild_chats(session, [old, new], self._config)
 
     async def counts(self, chat: ChatRef) -> dict[str, int]:
         """How many accounts the chat follows, per network."""
@@ -136,87 +142,120 @@ class SqlFollowLists:
             return [Account(n, k, s) for n, k, s in await connection.execute(stmt)]
 
     async def top(self, chat: ChatRef, query: TopQuery, now: datetime) -> list[PaperStats]:
-        """Rank papers by the follows' shares, in one statement that reads each sharer once."""
+        """Rank papers by the follows' shares, from the chat's sums (storage.follow_sums).
+
+        The sums are over all time. A paper whose followed sharers all shared last inside the
+        window counts as summed; one with some outside is summed again from its sharers. The
+        chat's papers are read in the order of a bound on their score (its sum, at the highest
+        network weight), a few at a time, until no paper left could reach the page.
+        """
+        since = self._since(query, now)
+        wanted = query.offset + query.limit
+        found: dict[str, _Ranked] = {}
+        seen: set[str] = set()
+        batch = max(4 * wanted, _FIRST_BATCH)
         async with reading(self._factory) as connection:
             postgres = connection.dialect.name == "postgresql"
-            rows = await connection.execute(self._ranking(chat, query, now, postgres))
-            ranked = [(row.arxiv_id, self._signals(row, query.window, now)) for row in rows]
-            return await self._stats(connection, ranked, query, now)
+            while True:
+                rows = (await connection.execute(self._candidates(chat, query, since, batch))).all()
+                partial = []
+                for row in rows:
+                    if row.arxiv_id in seen:
+                        continue
+                    seen.add(row.arxiv_id)
+                    if since is None or row.oldest >= since:
+                        found[row.arxiv_id] = self._ranked(row, query.window, now)
+                    else:
+                        partial.append(row.arxiv_id)
+                for part in chunks(partial):
+                    summed = await connection.execute(
+                        self._summed(chat, part, query, now, since, postgres)
+                    )
+                    for row in summed:
+                        found[row.arxiv_id] = self._ranked(row, query.window, now, summed=True)
+                ranked = sorted(found.values(), key=lambda r: r.order, reverse=True)
+                if len(rows) < batch or (
+                    len(ranked) >= wanted
+                    and ranked[wanted - 1].score > self._bound(rows[-1], query.window, now)
+                ):
+                    break
+                batch *= 4
+            page = [(r.arxiv_id, r.signals) for r in ranked[query.offset : wanted]]
+            return await self._stats(connection, page, query, now)
 
-    def _ranking(self, chat: ChatRef, query: TopQuery, now: datetime, postgres: bool) -> Any:
-        """The page of papers, each with its followed sharers summed per network.
-
-        The sharers in the window are grouped once per paper, a column per network (its
-        sharers and, for trending, their decayed sum): the same sums rank the papers and count
-        them. The papers' own rows are read only to filter by category or words.
-        """
-        columns: list[Any] = [SHARERS.c.arxiv_id, func.max(SHARERS.c.last_at).label("newest")]
-        for network in SHARE_NETWORKS:
-            mine = SHARERS.c.source == network
-            columns.append(func.sum(case((mine, 1), else_=0)).label(f"count_{network}"))
-            if query.window == "trending":
-                decayed = func.sum(case((mine, self._decay(now, postgres)), else_=0.0))
-                columns.append(decayed.label(f"decayed_{network}"))
-        sums = (
-            select(*columns)
-            .select_from(_followed(chat, self._since(query, now), postgres))
-            .group_by(SHARERS.c.arxiv_id)
-            .subquery()
+    def _candidates(
+        self, chat: ChatRef, query: TopQuery, since: datetime | None, limit: int
+    ) -> Any:
+        """The chat's papers with a followed share in the window, by the bound on their score."""
+        order = SUMS.c.trend if query.window == "trending" else SUMS.c.sharers
+        stmt: Any = select(SUMS).where(
+            SUMS.c.platform == chat.platform, SUMS.c.chat_id == chat.chat_id
         )
-        # Scored from the sums, so each sum is computed once a paper.
-        prefix = "decayed" if query.window == "trending" else "count"
-        score: Any = sum(self._config.weight(n) * sums.c[f"{prefix}_{n}"] for n in SHARE_NETWORKS)
-        networks: Any = sum(case((sums.c[f"count_{n}"] > 0, 1), else_=0) for n in SHARE_NETWORKS)
-        per_paper = select(sums, score.label("score"), networks.label("networks")).subquery()
-        page = select(per_paper)
+        if since is not None:
+            stmt = stmt.where(SUMS.c.newest >= since)
         if query.category or query.words:
-            joined = page.join(PaperRow, PaperRow.arxiv_id == per_paper.c.arxiv_id)
-            page = filtered(joined, query)
-        return (
-            page.order_by(
-                per_paper.c.score.desc(),
-                per_paper.c.networks.desc(),
-                per_paper.c.newest.desc(),
-                per_paper.c.arxiv_id.desc(),
-            )
-            .limit(query.limit)
-            .offset(query.offset)
-        )
+            stmt = filtered(stmt.join(PaperRow, PaperRow.arxiv_id == SUMS.c.arxiv_id), query)
+        return stmt.order_by(order.desc(), SUMS.c.arxiv_id.desc()).limit(limit)
 
-    def _signals(self, row: Any, window: Window, now: datetime) -> list[Signal]:
-        """A paper's signal per network from its row of sums.
+    def _bound(self, row: Any, window: Window, now: datetime) -> float:
+        """A score no paper after `row` in the candidates' order can reach (or tie)."""
+        weight = max(self._config.weight(n) for n in SHARE_NETWORKS)
+        if window == "trending":
+            exponent = from_db(row.trend) - decay_exponent(now, self._config.half_life)
+            bound = weight * 2.0**exponent if exponent > _LOWEST_EXPONENT else 0.0
+        else:
+            bound = weight * row.sharers
+        return bound * (1 + _ROUNDING)
+
+    def _summed(
+        self,
+        chat: ChatRef,
+        papers: Sequence[str],
+        query: TopQuery,
+        now: datetime,
+        since: datetime | None,
+        postgres: bool,
+    ) -> Any:
+        """The papers' followed sharers in the window, summed per network from their copies."""
+        columns: list[Any] = [COPIES.c.arxiv_id, func.max(COPIES.c.last_at).label("newest")]
+        for network in SHARE_NETWORKS:
+            mine = COPIES.c.source == network
+            columns.append(func.sum(case((mine, 1), else_=0)).label(f"sharers_{network}"))
+            if query.window == "trending":
+                term = decayed(now, self._config, postgres)
+                columns.append(func.sum(case((mine, term), else_=0.0)).label(f"trend_{network}"))
+        stmt = select(*columns).where(
+            *of_chat(COPIES, chat.platform, chat.chat_id), COPIES.c.arxiv_id.in_(papers)
+        )
+        if since is not None:
+            stmt = stmt.where(COPIES.c.last_at >= since)
+        return stmt.group_by(COPIES.c.arxiv_id)
+
+    def _ranked(self, row: Any, window: Window, now: datetime, summed: bool = False) -> _Ranked:
+        """A paper's signal per network, score and place, from its sums.
 
         Only the window's count is known (trending shows the count since its horizon), so it
-        stands for every count: `core.signals` reads no other.
+        stands for every count: `core.signals` reads no other. A row `summed` at read time
+        holds each network's decayed sum as seen at `now`, a stored one its log-sum.
         """
-        found = []
+        signals = []
         for network in SHARE_NETWORKS:
-            count = getattr(row, f"count_{network}")
+            count = getattr(row, f"sharers_{network}")
             if not count:
                 continue
             trend = NEG_INF
             if window == "trending":  # log2 Σ 2^((t_i - L)/h), as core.ranking keeps it
-                decayed = getattr(row, f"decayed_{network}")
-                trend = math.log2(decayed) + decay_exponent(now, self._config.half_life)
-            found.append(Signal(network, "share", count, count, count, count, trend))
-        return found
+                value = getattr(row, f"trend_{network}")
+                trend = trend_key(value, now, self._config) if summed else from_db(value)
+            signals.append(Signal(network, "share", count, count, count, count, trend))
+        score = sum(points(s, window, now, self._config) for s in signals)
+        return _Ranked(row.arxiv_id, signals, (score, len(signals), row.newest, row.arxiv_id))
 
     def _since(self, query: TopQuery, now: datetime) -> datetime | None:
         if query.window == "trending":
             return trend_horizon(now, self._config.half_life)
         length = WINDOW_LENGTHS[query.window]
         return None if length is None else now - length
-
-    def _decay(self, now: datetime, postgres: bool) -> ColumnElement[Any]:
-        """A sharer's trending term as seen at `now`: 2^((first share - now) / half-life)."""
-        half_life = self._config.half_life.total_seconds()
-        if postgres:
-            age = func.extract("epoch", SHARERS.c.first_at - literal(now, UtcDateTime()))
-            return func.power(2.0, func.greatest(age / half_life, _LOWEST_EXPONENT))
-        # SQLite keeps times as text: julianday reads it, in days.
-        today = now.astimezone(UTC).timestamp() / 86400.0 + _JULIAN_UNIX_EPOCH
-        age_days = func.julianday(SHARERS.c.first_at) - today
-        return func.pow(2.0, func.max(age_days * (86400.0 / half_life), _LOWEST_EXPONENT))
 
     async def _stats(
         self,
@@ -248,24 +287,3 @@ class SqlFollowLists:
 
 def _of_chat(chat: ChatRef) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     return FollowRow.platform == chat.platform, FollowRow.chat_id == chat.chat_id
-
-
-def _followed(chat: ChatRef, since: datetime | None, postgres: bool) -> Any:
-    """The chat's follows joined to their sharers (last share since `since`, when given).
-
-    A follow matches the sharers named by its key, or by the handle it was shown by (an import
-    may name a Bluesky account by handle); each is one range of the sharers' account index.
-    PostgreSQL is handed the two names as an array: an OR or IN of two columns is no index
-    condition there, and it would hash every sharer instead (minutes, at a million shares).
-    """
-    names = [FOLLOWS.c.key, FOLLOWS.c.shown]
-    named = SHARERS.c.author == any_(array(names)) if postgres else SHARERS.c.author.in_(names)
-    match = and_(
-        SHARERS.c.source == FOLLOWS.c.network,
-        named,
-        FOLLOWS.c.platform == chat.platform,
-        FOLLOWS.c.chat_id == chat.chat_id,
-    )
-    if since is not None:
-        match = and_(match, SHARERS.c.last_at >= since)
-    return FOLLOWS.join(SHARERS, match)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.models import ImportReport, Mention, VoteSnapshot
 from core.ports import Batch, Clock, SweepReport
 from core.ranking import RankingConfig
+from core.storage.follow_sums import rebuild_chats, refold_shares
 from core.storage.paper_metadata import SqlPaperMetadata, save_papers, track
 from core.storage.ranking_reads import SqlRankingReads
 from core.storage.scores import add_shares, refresh_votes, rescore, watermark
@@ -95,6 +96,7 @@ class SqlIngest:
             new = list(first.values())
         shares = [(m.arxiv_id, m.source, m.author, m.posted_at) for m in new]
         await add_shares(session, shares, as_of, self._config)
+        await refold_shares(session, {s[:3] for s in shares}, self._config)
         return ImportReport(mentions=len(new), papers=len({m.arxiv_id for m in new}))
 
     async def remove_mentions(self, keys: Sequence[tuple[str, str]]) -> int:
@@ -114,6 +116,7 @@ class SqlIngest:
             gone.extend(result.all())
         for arxiv_id, source, author in set(map(tuple, gone)):
             await _refold_sharer(session, arxiv_id, source, author)
+        await refold_shares(session, {(g[0], g[1], g[2]) for g in gone}, self._config)
         papers = sorted({g[0] for g in gone})
         for arxiv_id in papers:
             # The newest share may be the one deleted: take it again from what remains.
@@ -184,11 +187,20 @@ class SqlIngest:
 
     async def sweep(self, now: datetime) -> SweepReport:
         """Bring window counts up to `now` (and rescore first if the config changed)."""
-        return await sweep(self._factory, now, self._config, turns=self._turns)
+        report = await sweep(self._factory, now, self._config, turns=self._turns)
+        if report.rescored:  # a new half-life: the follow lists' log-sums too
+            await self._resum_follows()
+        return report
 
     async def rescore(self) -> int:
         """Recompute every paper's scores with this config; return how many papers."""
-        return await rescore_all(self._factory, self._clock.now(), self._config)
+        rescored = await rescore_all(self._factory, self._clock.now(), self._config)
+        await self._resum_follows()
+        return rescored
+
+    async def _resum_follows(self) -> None:
+        async with self._writing() as session:
+            await rebuild_chats(session, None, self._config)
 
 
 async def _refold_sharer(session: AsyncSession, arxiv_id: str, source: str, author: str) -> None:

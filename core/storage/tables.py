@@ -165,6 +165,59 @@ class FollowRow(Base):
     shown: Mapped[str] = mapped_column(String(256))
     added_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
+    # Which chats follow the author of a new share, by either name (storage.follow_sums).
+    __table_args__ = (
+        Index("ix_follows_key", "network", "key"),
+        Index("ix_follows_shown", "network", "shown"),
+    )
+
+
+class FollowSharerRow(Base):
+    """A sharer one chat follows: the chat's copy of the row in `sharers` (storage.follow_sums)."""
+
+    __tablename__ = "follow_sharers"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    arxiv_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    author: Mapped[str] = mapped_column(String(256), primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class FollowSumRow(Base):
+    """The sharers one chat follows of one paper, summed over all time (storage.follow_sums).
+
+    Per network (columns named after `core.models.SHARE_NETWORKS`): the sharers, and the
+    trending log-sum of their first shares as `papers.trend` keeps it; over all networks the
+    same two, which order a chat's papers; and the oldest and newest last share, which say
+    whether every sharer is inside a window.
+    """
+
+    __tablename__ = "follow_sums"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    arxiv_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sharers: Mapped[int] = mapped_column(Integer)
+    trend: Mapped[float] = mapped_column(Float)
+    oldest: Mapped[datetime] = mapped_column(UtcDateTime())
+    newest: Mapped[datetime] = mapped_column(UtcDateTime())
+    sharers_bluesky: Mapped[int] = mapped_column(Integer)
+    trend_bluesky: Mapped[float] = mapped_column(Float)
+    sharers_mastodon: Mapped[int] = mapped_column(Integer)
+    trend_mastodon: Mapped[float] = mapped_column(Float)
+    sharers_x: Mapped[int] = mapped_column(Integer)
+    trend_x: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (
+        Index("ix_follow_sums_trend", "platform", "chat_id", "trend"),
+        Index("ix_follow_sums_sharers", "platform", "chat_id", "sharers"),
+    )
+
 
 class SnapshotRow(Base):
     """An aggregator item's votes and comments at one moment."""

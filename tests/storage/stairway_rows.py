@@ -6,6 +6,7 @@ ids are left to the database, which gives them in the order of the rows.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -463,5 +464,49 @@ SIGNAL_ROWS_0007: Rows = {
         {"arxiv_id": row["arxiv_id"], **{k: row[k] for k in _TEXTS}}
         for row in SIGNAL_ROWS_0005["papers"]
         if any(row[k] is not None for k in _TEXTS)
+    ],
+}
+
+
+# Revision 0008: each chat's followed sharers, copied and summed per paper. Alice (by her
+# handle) and Carol shared 2401.00001; the log-sums are `core.ranking.decay_exponent` of their
+# first shares.
+_ALICE_KEY = (datetime(2026, 11, 26, 11, tzinfo=UTC) - datetime(2020, 1, 1, tzinfo=UTC)) / (
+    datetime(2020, 1, 2, tzinfo=UTC) - datetime(2020, 1, 1, tzinfo=UTC)
+)
+_CAROL_KEY = _ALICE_KEY - 2 / 24
+FOLLOW_ROWS_0008: Rows = {
+    **FOLLOW_ROWS,
+    "follow_sharers": [
+        {
+            "platform": "telegram",
+            "chat_id": "-1001234",
+            "arxiv_id": "2401.00001",
+            "source": source,
+            "author": author,
+            "first_at": _t(at),
+            "last_at": _t(at),
+        }
+        for source, author, at in (
+            ("bluesky", "alice.bsky.social", "2026-11-26 11:00:00"),
+            ("mastodon", "carol@m.example", "2026-11-26 09:00:00"),
+        )
+    ],
+    "follow_sums": [
+        {
+            "platform": "telegram",
+            "chat_id": "-1001234",
+            "arxiv_id": "2401.00001",
+            "sharers": 2,
+            "trend": _ALICE_KEY + math.log2(1 + 2 ** (_CAROL_KEY - _ALICE_KEY)),
+            "oldest": _t("2026-11-26 09:00:00"),
+            "newest": _t("2026-11-26 11:00:00"),
+            "sharers_bluesky": 1,
+            "trend_bluesky": _ALICE_KEY,
+            "sharers_mastodon": 1,
+            "trend_mastodon": _CAROL_KEY,
+            "sharers_x": 0,
+            "trend_x": -1e308,
+        }
     ],
 }

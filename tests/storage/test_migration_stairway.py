@@ -51,6 +51,7 @@ from tests.storage.stairway_rows import (
     DIGEST_ROWS,
     DIGEST_ROWS_0006,
     FOLLOW_ROWS,
+    FOLLOW_ROWS_0008,
     SIGNAL_ROWS,
     SIGNAL_ROWS_0005,
     SIGNAL_ROWS_0007,
@@ -155,6 +156,10 @@ SEEDS: dict[str, Seed] = {
     ),
     "0007": Seed(
         SIGNAL_ROWS_0007 | DIGEST_ROWS_0006 | FOLLOW_ROWS,
+        (tell_signals, tell_digests, tell_follows),
+    ),
+    "0008": Seed(
+        SIGNAL_ROWS_0007 | DIGEST_ROWS_0006 | FOLLOW_ROWS_0008,
         (tell_signals, tell_digests, tell_follows),
     ),
 }

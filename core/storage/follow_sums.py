@@ -1,0 +1,266 @@
+"""Each chat's followed sharers, copied and summed per paper, kept as shares and follows change.
+
+A follow list's `/top` (storage.follow_lists) reads two tables of its chat's own:
+- `follow_sharers`: the sharers the chat follows, copied from `sharers` (one row per account and
+  paper, however many of the chat's follows name it), keyed by chat and paper;
+- `follow_sums`: those summed per paper over all time. Per network the sharers and the trending
+  log-sum of their first shares, as `papers.trend` keeps it (storage.scores); over all networks
+  the same two, which order the chat's papers; and the oldest and newest last share, which say
+  whether every sharer is inside a window.
+
+Both are always what `follows` and `sharers` hold now: every write that changes either replaces
+the rows it touches, copied and summed again by the statements below, instead of adding to them.
+A list change replaces the chat's rows, a batch of shares the rows of the papers a followed
+account shared (for the chats following it), removed shares theirs, and a new half-life every
+row. Copying a chat's rows reads one range of `ix_sharers_account` per followed account.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    any_,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import array
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.models import SHARE_NETWORKS, ChatRef
+from core.ranking import NEG_INF, RankingConfig, decay_exponent, log2_add
+from core.storage.scores import lock_writers, to_db
+from core.storage.tables import FollowRow, FollowSharerRow, FollowSumRow, SharerRow
+from core.storage.types import UtcDateTime
+from core.storage.upsert import chunks, insert_for, is_postgres
+
+FOLLOWS = cast(Table, FollowRow.__table__)
+SHARERS = cast(Table, SharerRow.__table__)
+COPIES = cast(Table, FollowSharerRow.__table__)
+SUMS = cast(Table, FollowSumRow.__table__)
+_JULIAN_UNIX_EPOCH = 2440587.5  # julianday('1970-01-01')
+_LOWEST_EXPONENT = -1000.0  # 2^-1000 is still a normal float: no underflow on PostgreSQL
+_COPIED = ("arxiv_id", "source", "author", "first_at", "last_at")
+
+
+async def rebuild_chats(
+    session: AsyncSession, chats: Collection[ChatRef] | None, config: RankingConfig
+) -> None:
+    """Replace the rows of these chats (of every chat with a list when None)."""
+    await lock_writers(session)
+    if chats is None:
+        await session.execute(delete(COPIES))
+        await session.execute(delete(SUMS))
+        listed = await session.execute(select(FOLLOWS.c.platform, FOLLOWS.c.chat_id).distinct())
+        targets = [(p, c) for p, c in listed]
+    else:
+        targets = [(c.platform, c.chat_id) for c in chats]
+    for platform, chat_id in targets:
+        for statement in _replace(platform, chat_id, None, is_postgres(session)):
+            await session.execute(statement)
+        await _sum(session, platform, chat_id, None, config)
+
+
+async def refold_shares(
+    session: AsyncSession, keys: Iterable[tuple[str, str, str]], config: RankingConfig
+) -> None:
+    """Replace the rows that sharers `(arxiv_id, source, author)`, just changed, count in.
+
+    Those are the rows of each chat following the author, by key or shown name, for the paper.
+    A batch naming no followed account costs one look-up of its authors.
+    """
+    by_account: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for arxiv_id, source, author in keys:
+        by_account[(source, author)].add(arxiv_id)
+    touched: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for part in chunks(sorted(by_account)):
+        named = or_(
+            tuple_(FOLLOWS.c.network, FOLLOWS.c.key).in_(part),
+            tuple_(FOLLOWS.c.network, FOLLOWS.c.shown).in_(part),
+        )
+        columns = FOLLOWS.c.platform, FOLLOWS.c.chat_id, FOLLOWS.c.network
+        found = await session.execute(select(*columns, FOLLOWS.c.key, FOLLOWS.c.shown).where(named))
+        for platform, chat_id, network, key, shown in found:
+            for name in {key, shown}:
+                touched[(platform, chat_id)] |= by_account.get((network, name), set())
+    if not touched:
+        return
+    await lock_writers(session)
+    for (platform, chat_id), papers in sorted(touched.items()):
+        for part in chunks(sorted(papers)):
+            for statement in _replace(platform, chat_id, part, is_postgres(session)):
+                await session.execute(statement)
+            await _sum(session, platform, chat_id, part, config)
+
+
+def rebuild_chats_sync(connection: Connection, config: RankingConfig) -> None:
+    """`rebuild_chats` of every chat, on a synchronous connection (a migration's)."""
+    postgres = connection.dialect.name == "postgresql"
+    connection.execute(delete(COPIES))
+    connection.execute(delete(SUMS))
+    listed = connection.execute(select(FOLLOWS.c.platform, FOLLOWS.c.chat_id).distinct())
+    for platform, chat_id in list(listed):
+        for statement in _replace(platform, chat_id, None, postgres):
+            connection.execute(statement)
+        now = connection.execute(_newest(platform, chat_id, None)).scalar()
+        if now is not None:
+            grouped = connection.execute(_grouped(platform, chat_id, None, now, config, postgres))
+            values = _rows(platform, chat_id, grouped, now, config)
+            for part in chunks(values, 1000):
+                connection.execute(SUMS.insert(), part)
+
+
+def followed_sharers(platform: str, chat_id: str, postgres: bool) -> Any:
+    """The chat's follows joined to the sharers they name.
+
+    A follow matches the sharers named by its key, or by the handle it was shown by (an import
+    may name a Bluesky account by handle); each is one range of the sharers' account index.
+    PostgreSQL is handed the two names as an array: an OR or IN of two columns is no index
+    condition there, and it would hash every sharer instead (minutes, at a million shares).
+    """
+    names = [FOLLOWS.c.key, FOLLOWS.c.shown]
+    named = SHARERS.c.author == any_(array(names)) if postgres else SHARERS.c.author.in_(names)
+    match = and_(SHARERS.c.source == FOLLOWS.c.network, named)
+    return FOLLOWS.join(SHARERS, match)
+
+
+def decayed(now: datetime, config: RankingConfig, postgres: bool) -> ColumnElement[Any]:
+    """A copied sharer's trending term as seen at `now`: 2^((first share - now) / half-life)."""
+    half_life = config.half_life.total_seconds()
+    if postgres:
+        age = func.extract("epoch", COPIES.c.first_at - literal(now, UtcDateTime()))
+        return func.power(2.0, func.greatest(age / half_life, _LOWEST_EXPONENT))
+    # SQLite keeps times as text: julianday reads it, in days.
+    today = now.astimezone(UTC).timestamp() / 86400.0 + _JULIAN_UNIX_EPOCH
+    age_days = func.julianday(COPIES.c.first_at) - today
+    return func.pow(2.0, func.max(age_days * (86400.0 / half_life), _LOWEST_EXPONENT))
+
+
+def trend_key(decayed_sum: float, seen_at: datetime, config: RankingConfig) -> float:
+    """The log-sum `log2 Σ 2^((t_i - EPOCH)/h)` of `decayed` terms summed as seen at `seen_at`."""
+    return math.log2(decayed_sum) + decay_exponent(seen_at, config.half_life)
+
+
+def of_chat(table: Table, platform: str, chat_id: str) -> tuple[Any, Any]:
+    """The rows of one chat in `table`."""
+    return table.c.platform == platform, table.c.chat_id == chat_id
+
+
+def _replace(
+    platform: str, chat_id: str, papers: Sequence[str] | None, postgres: bool
+) -> list[Any]:
+    """Statements that drop the chat's rows (of `papers`, when given) and copy its sharers again."""
+    where: list[Any] = list(of_chat(FOLLOWS, platform, chat_id))
+    if papers is not None:
+        where.append(SHARERS.c.arxiv_id.in_(papers))
+    copied = (
+        select(FOLLOWS.c.platform, FOLLOWS.c.chat_id, *(SHARERS.c[c] for c in _COPIED))
+        .select_from(followed_sharers(platform, chat_id, postgres))
+        .where(*where)
+        .distinct()
+    )
+    statements: list[Any] = []
+    for table in (COPIES, SUMS):
+        drop = delete(table).where(*of_chat(table, platform, chat_id))
+        statements.append(drop if papers is None else drop.where(table.c.arxiv_id.in_(papers)))
+    statements.append(insert(COPIES).from_select(["platform", "chat_id", *_COPIED], copied))
+    return statements
+
+
+async def _sum(
+    session: AsyncSession,
+    platform: str,
+    chat_id: str,
+    papers: Sequence[str] | None,
+    config: RankingConfig,
+) -> None:
+    """Write the chat's sums (of `papers` only, when given) from its copied sharers."""
+    now = (await session.execute(_newest(platform, chat_id, papers))).scalar()
+    if now is None:
+        return
+    grouped = await session.execute(
+        _grouped(platform, chat_id, papers, now, config, is_postgres(session))
+    )
+    values = _rows(platform, chat_id, grouped, now, config)
+    for part in chunks(values, 1000):
+        await session.execute(insert_for(session, SUMS), part)
+
+
+def _newest(platform: str, chat_id: str, papers: Sequence[str] | None) -> Any:
+    """The newest last share among the sharers to sum: the terms are summed as seen then.
+
+    So no term is above 1, and every term within 1,000 half-lives of it is exact.
+    """
+    stmt = select(func.max(COPIES.c.last_at)).where(*of_chat(COPIES, platform, chat_id))
+    return stmt if papers is None else stmt.where(COPIES.c.arxiv_id.in_(papers))
+
+
+def _grouped(
+    platform: str,
+    chat_id: str,
+    papers: Sequence[str] | None,
+    now: datetime,
+    config: RankingConfig,
+    postgres: bool,
+) -> Any:
+    """The chat's copied sharers (of `papers` only, when given) summed per paper and network."""
+    stmt = (
+        select(
+            COPIES.c.arxiv_id,
+            COPIES.c.source,
+            func.count(),
+            func.sum(decayed(now, config, postgres)),
+            func.min(COPIES.c.last_at),
+            func.max(COPIES.c.last_at),
+        )
+        .where(*of_chat(COPIES, platform, chat_id))
+        .group_by(COPIES.c.arxiv_id, COPIES.c.source)
+    )
+    return stmt if papers is None else stmt.where(COPIES.c.arxiv_id.in_(papers))
+
+
+def _rows(
+    platform: str, chat_id: str, grouped: Iterable[Any], now: datetime, config: RankingConfig
+) -> list[dict[str, Any]]:
+    """The sums to store, one row per paper, from its sums per network."""
+    rows: dict[str, dict[str, Any]] = {}
+    for arxiv_id, source, count, summed, oldest, newest in grouped:
+        if source not in SHARE_NETWORKS:
+            continue
+        row = rows.get(arxiv_id)
+        if row is None:
+            row = rows[arxiv_id] = _empty(platform, chat_id, arxiv_id, oldest, newest)
+        key = trend_key(summed, now, config)
+        row[f"sharers_{source}"] = count
+        row[f"trend_{source}"] = key
+        row["sharers"] += count
+        row["trend"] = log2_add(row["trend"], key)
+        row["oldest"], row["newest"] = min(row["oldest"], oldest), max(row["newest"], newest)
+    return [
+        {k: to_db(v) if k.startswith("trend") else v for k, v in row.items()}
+        for row in rows.values()
+    ]
+
+
+def _empty(
+    platform: str, chat_id: str, arxiv_id: str, oldest: datetime, newest: datetime
+) -> dict[str, Any]:
+    row: dict[str, Any] = {"platform": platform, "chat_id": chat_id, "arxiv_id": arxiv_id}
+    row.update(sharers=0, trend=NEG_INF, oldest=oldest, newest=newest)
+    for network in SHARE_NETWORKS:
+        row[f"sharers_{network}"] = 0
+        row[f"trend_{network}"] = NEG_INF
+    return row
