@@ -22,7 +22,15 @@ from core.models import SHARE_NETWORKS, ChatRef, PaperStats, Window
 from core.ports import Account, TopQuery
 from core.ranking import NEG_INF, WINDOW_LENGTHS, RankingConfig, decay_exponent
 from core.signals import Signal, paper_stats, points
-from core.storage.follow_sums import COPIES, SUMS, decayed, of_chat, rebuild_chats, trend_key
+from core.storage.follow_sums import (
+    COPIES,
+    SUMS,
+    decayed,
+    of_chat,
+    rebuild_chats,
+    trend_key,
+    unfollowed,
+)
 from core.storage.ranking_reads import PAPERS_BY_IDS, filtered, paper_from_row, reading
 from core.storage.scores import from_db
 from core.storage.tables import FollowRow, PaperRow
@@ -100,8 +108,7 @@ class SqlFollowLists:
                 .returning(FollowRow.network, FollowRow.key, FollowRow.shown)
             )
             removed = [Account(n, k, s) for n, k, s in result]
-            if removed:
-                await rebuild_chats(session, [chat], self._config)
+            await unfollowed(session, chat, removed, self._config)
             return sorted(removed, key=lambda a: (a.network, a.shown))
 
     async def clear(self, chat: ChatRef) -> int:
