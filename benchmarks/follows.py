@@ -153,6 +153,12 @@ async def run(args: argparse.Namespace) -> None:
         await follows.add(RANDOM_LIST, picked, clock.now())
         stored_s = time.perf_counter() - start
         await follows.add(HEAVY_LIST, heaviest, clock.now())
+        if args.database_url:
+            # The lists' sums are new rows too: autovacuum would have analysed them by the time
+            # anyone asks, and the planner needs their sizes to read them in index order.
+            async with engine.connect() as connection:
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await autocommit.execute(text("ANALYZE"))
         shares = Counter((m.source, m.author) for m in data.mentions)
         random_shares = sum(shares[(a.network, a.shown)] for a in picked)
         heavy_shares = sum(shares[(a.network, a.shown)] for a in heaviest)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, case, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, case, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from core.follows import MAX_FOLLOWS, FollowListFull, name_key, trend_horizon
@@ -163,6 +163,10 @@ class SqlFollowLists:
         batch = max(4 * wanted, _FIRST_BATCH)
         async with reading(self._factory) as connection:
             postgres = connection.dialect.name == "postgresql"
+            if postgres:
+                # From a statement's sixth run PostgreSQL may plan it once for any parameters:
+                # that plan reads every paper of the chat for a category (60 ms, not 3).
+                await connection.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             while True:
                 rows = (await connection.execute(self._candidates(chat, query, since, batch))).all()
                 partial = []

@@ -214,8 +214,8 @@ class FollowSumRow(Base):
     trend_x: Mapped[float] = mapped_column(Float)
 
     __table_args__ = (
-        Index("ix_follow_sums_trend", "platform", "chat_id", "trend"),
-        Index("ix_follow_sums_sharers", "platform", "chat_id", "sharers"),
+        Index("ix_follow_sums_trend", "platform", "chat_id", "trend", "arxiv_id"),
+        Index("ix_follow_sums_sharers", "platform", "chat_id", "sharers", "arxiv_id"),
     )
 
 

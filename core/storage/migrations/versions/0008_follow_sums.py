@@ -46,8 +46,11 @@ def upgrade() -> None:
         *per_network,
         sa.PrimaryKeyConstraint("platform", "chat_id", "arxiv_id"),
     )
-    op.create_index("ix_follow_sums_trend", "follow_sums", ["platform", "chat_id", "trend"])
-    op.create_index("ix_follow_sums_sharers", "follow_sums", ["platform", "chat_id", "sharers"])
+    # With the id, as the ranking's order has it: read backwards, the first rows are the page.
+    for name, column in (("trend", "trend"), ("sharers", "sharers")):
+        op.create_index(
+            f"ix_follow_sums_{name}", "follow_sums", ["platform", "chat_id", column, "arxiv_id"]
+        )
     op.create_table(
         "follow_sharers",
         sa.Column("platform", sa.String(16), nullable=False),
