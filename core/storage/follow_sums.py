@@ -30,6 +30,7 @@ from sqlalchemy import (
     any_,
     delete,
     func,
+    insert,
     literal,
     or_,
     select,
@@ -40,7 +41,7 @@ from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.models import SHARE_NETWORKS, ChatRef, Platform
+from core.models import SHARE_NETWORKS, ChatRef
 from core.ports import Account
 from core.ranking import NEG_INF, RankingConfig, decay_exponent, log2_add
 from core.storage.scores import lock_writers, to_db
@@ -78,15 +79,17 @@ async def rebuild_chats(
 async def refold_shares(
     session: AsyncSession, keys: Iterable[tuple[str, str, str]], config: RankingConfig
 ) -> None:
-    """Replace the rows that sharers `(arxiv_id, source, author)`, just changed, count in.
+    """Copy again the sharers `(arxiv_id, source, author)` just changed, and sum their papers.
 
-    Those are the rows of each chat following the author, by key or shown name, for the paper.
-    A batch naming no followed account costs one look-up of its authors.
+    For each chat following their authors, by key or shown name.
+    Each sharer is copied by its key in `sharers` (or its copy dropped, if it is gone), so the
+    cost is that of the sharers changed and of their papers' copies, not of the chats' lists. A
+    batch naming no followed account costs one look-up of its authors.
     """
-    by_account: dict[tuple[str, str], set[str]] = defaultdict(set)
+    by_account: dict[tuple[str, str], set[tuple[str, str, str]]] = defaultdict(set)
     for arxiv_id, source, author in keys:
-        by_account[(source, author)].add(arxiv_id)
-    touched: dict[tuple[str, str], set[str]] = defaultdict(set)
+        by_account[(source, author)].add((arxiv_id, source, author))
+    touched: dict[tuple[str, str], set[tuple[str, str, str]]] = defaultdict(set)
     for part in chunks(sorted(by_account)):
         named = or_(
             tuple_(FOLLOWS.c.network, FOLLOWS.c.key).in_(part),
@@ -97,36 +100,74 @@ async def refold_shares(
         for platform, chat_id, network, key, shown in found:
             for name in {key, shown}:
                 touched[(platform, chat_id)] |= by_account.get((network, name), set())
-    for (platform, chat_id), papers in sorted(touched.items()):
-        await replace_papers(session, ChatRef(cast(Platform, platform), chat_id), papers, config)
+    if touched:
+        await lock_writers(session)
+    for (platform, chat_id), sharers in sorted(touched.items()):
+        for part in chunks(sorted(sharers)):
+            key = tuple_(COPIES.c.arxiv_id, COPIES.c.source, COPIES.c.author)
+            await session.execute(
+                delete(COPIES).where(*of_chat(COPIES, platform, chat_id), key.in_(part))
+            )
+            copied = select(
+                literal(platform), literal(chat_id), *(SHARERS.c[c] for c in _COPIED)
+            ).where(tuple_(SHARERS.c.arxiv_id, SHARERS.c.source, SHARERS.c.author).in_(part))
+            await session.execute(
+                insert(COPIES).from_select(["platform", "chat_id", *_COPIED], copied)
+            )
+        papers = sorted({arxiv_id for arxiv_id, _, _ in sharers})
+        await _resum(session, platform, chat_id, papers, config)
 
 
 async def unfollowed(
     session: AsyncSession, chat: ChatRef, gone: Iterable[Account], config: RankingConfig
 ) -> None:
-    """Replace the chat's rows of the papers that accounts it no longer follows shared."""
-    names = [(a.network, name) for a in gone for name in {a.key, a.shown}]
+    """Drop the copies of accounts the chat no longer follows, and sum their papers again.
+
+    A name another of the chat's follows still gives (two follows naming one account) is copied
+    again from its account's sharers.
+    """
+    platform, chat_id = chat.platform, chat.chat_id
+    names = sorted({(a.network, name) for a in gone for name in (a.key, a.shown)})
+    await lock_writers(session)
     papers: set[str] = set()
     for part in chunks(names):
-        shared = select(COPIES.c.arxiv_id).where(
-            *of_chat(COPIES, chat.platform, chat.chat_id),
-            tuple_(COPIES.c.source, COPIES.c.author).in_(part),
+        account = tuple_(COPIES.c.source, COPIES.c.author)
+        dropped = await session.execute(
+            delete(COPIES)
+            .where(*of_chat(COPIES, platform, chat_id), account.in_(part))
+            .returning(COPIES.c.arxiv_id)
         )
-        papers.update((await session.execute(shared.distinct())).scalars())
-    await replace_papers(session, chat, papers, config)
+        papers.update(dropped.scalars())
+    held = select(FOLLOWS.c.network, FOLLOWS.c.key, FOLLOWS.c.shown).where(
+        *of_chat(FOLLOWS, platform, chat_id)
+    )
+    still = {(n, name) for n, k, s in await session.execute(held) for name in (k, s)}
+    for part in chunks([name for name in names if name in still]):
+        account = tuple_(SHARERS.c.source, SHARERS.c.author)
+        copied = select(literal(platform), literal(chat_id), *(SHARERS.c[c] for c in _COPIED))
+        await session.execute(
+            insert(COPIES).from_select(
+                ["platform", "chat_id", *_COPIED], copied.where(account.in_(part))
+            )
+        )
+        shared = select(SHARERS.c.arxiv_id).where(account.in_(part))
+        papers.update((await session.execute(shared)).scalars())
+    await _resum(session, platform, chat_id, sorted(papers), config)
 
 
-async def replace_papers(
-    session: AsyncSession, chat: ChatRef, papers: Collection[str], config: RankingConfig
+async def _resum(
+    session: AsyncSession,
+    platform: str,
+    chat_id: str,
+    papers: Sequence[str],
+    config: RankingConfig,
 ) -> None:
-    """Replace the chat's rows of these papers: a list change or new shares touched only them."""
-    if not papers:
-        return
-    await lock_writers(session)
-    for part in chunks(sorted(papers)):
-        for statement in _replace(chat.platform, chat.chat_id, part, is_postgres(session)):
-            await session.execute(statement)
-        await _sum(session, chat.platform, chat.chat_id, part, config)
+    """Sum the chat's rows of these papers again from their copies."""
+    for part in chunks(papers):
+        await session.execute(
+            delete(SUMS).where(*of_chat(SUMS, platform, chat_id), SUMS.c.arxiv_id.in_(part))
+        )
+        await _sum(session, platform, chat_id, part, config)
 
 
 def rebuild_chats_sync(connection: Connection, config: RankingConfig) -> None:
