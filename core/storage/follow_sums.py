@@ -8,11 +8,12 @@ A follow list's `/top` (storage.follow_lists) reads two tables of its chat's own
   the same two, which order the chat's papers; and the oldest and newest last share, which say
   whether every sharer is inside a window.
 
-Both are always what `follows` and `sharers` hold now: every write that changes either replaces
-the rows it touches, copied and summed again by the statements below, instead of adding to them.
-A list change replaces the chat's rows, a batch of shares the rows of the papers a followed
-account shared (for the chats following it), removed shares theirs, and a new half-life every
-row. Copying a chat's rows reads one range of `ix_sharers_account` per followed account.
+Both are always what `follows` and `sharers` hold now: every write that changes either copies
+again what it touched and sums its papers again from the copies, instead of adding to the sums.
+Adding to a list, or a new half-life, copies the chat's every followed sharer (one range of
+`ix_sharers_account` per followed account); an unfollow drops the accounts' copies; a batch of
+shares, or of removed shares, copies the sharers it changed by their keys, for each chat
+following their authors.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ async def rebuild_chats(
     else:
         targets = [(c.platform, c.chat_id) for c in chats]
     for platform, chat_id in targets:
-        for statement in _replace(platform, chat_id, None, is_postgres(session)):
+        for statement in _replace(platform, chat_id, is_postgres(session)):
             await session.execute(statement)
         await _sum(session, platform, chat_id, None, config)
 
@@ -177,7 +178,7 @@ def rebuild_chats_sync(connection: Connection, config: RankingConfig) -> None:
     connection.execute(delete(SUMS))
     listed = connection.execute(select(FOLLOWS.c.platform, FOLLOWS.c.chat_id).distinct())
     for platform, chat_id in list(listed):
-        for statement in _replace(platform, chat_id, None, postgres):
+        for statement in _replace(platform, chat_id, postgres):
             connection.execute(statement)
         now = connection.execute(_newest(platform, chat_id, None)).scalar()
         if now is not None:
@@ -223,25 +224,19 @@ def of_chat(table: Table, platform: str, chat_id: str) -> tuple[Any, Any]:
     return table.c.platform == platform, table.c.chat_id == chat_id
 
 
-def _replace(
-    platform: str, chat_id: str, papers: Sequence[str] | None, postgres: bool
-) -> list[Any]:
-    """Statements that drop the chat's rows (of `papers`, when given) and copy its sharers again."""
-    where: list[Any] = list(of_chat(FOLLOWS, platform, chat_id))
-    if papers is not None:
-        where.append(SHARERS.c.arxiv_id.in_(papers))
+def _replace(platform: str, chat_id: str, postgres: bool) -> list[Any]:
+    """Statements that drop the chat's rows and copy its followed sharers again."""
     # In the copies' key order: appended, not inserted at random (a third of the time, and less
     # than DISTINCT would take). A sharer two of the chat's follows name is copied once.
     copied = (
         select(FOLLOWS.c.platform, FOLLOWS.c.chat_id, *(SHARERS.c[c] for c in _COPIED))
         .select_from(followed_sharers(platform, chat_id, postgres))
-        .where(*where)
+        .where(*of_chat(FOLLOWS, platform, chat_id))
         .order_by(SHARERS.c.arxiv_id, SHARERS.c.source, SHARERS.c.author)
     )
-    statements: list[Any] = []
-    for table in (COPIES, SUMS):
-        drop = delete(table).where(*of_chat(table, platform, chat_id))
-        statements.append(drop if papers is None else drop.where(table.c.arxiv_id.in_(papers)))
+    statements: list[Any] = [
+        delete(table).where(*of_chat(table, platform, chat_id)) for table in (COPIES, SUMS)
+    ]
     dialect_insert = postgresql.insert if postgres else sqlite.insert
     copy = dialect_insert(COPIES).from_select(["platform", "chat_id", *_COPIED], copied)
     statements.append(copy.on_conflict_do_nothing())
