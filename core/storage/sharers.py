@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, select, tuple_, update
+from sqlalchemy import String, Table, and_, bindparam, column, func, select, update, values
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.storage.tables import SharerRow
@@ -15,6 +15,7 @@ from core.storage.upsert import chunks, insert_for, is_postgres
 
 Key = tuple[str, str, str]  # (arxiv_id, source, author)
 SHARERS = cast(Table, SharerRow.__table__)
+KEY_COLUMNS = ("arxiv_id", "source", "author")
 
 
 async def read_sharers(
@@ -22,12 +23,17 @@ async def read_sharers(
 ) -> dict[Key, tuple[datetime, datetime]]:
     """Read stored sharers' first and last share."""
     found: dict[Key, tuple[datetime, datetime]] = {}
-    key = tuple_(SharerRow.arxiv_id, SharerRow.source, SharerRow.author)
-    for part in chunks(keys):
+    for part in chunks(keys, 2000):
+        # Joined to the keys as a table, each is a primary-key lookup: SQLite plans a row-value
+        # `IN` list as a scan of the whole account index.
+        wanted = values(*(column(c, String) for c in KEY_COLUMNS), name="wanted").data(part)
+        wanted_keys = wanted.cte()
         rows = await session.execute(
-            select(SharerRow.arxiv_id, SharerRow.source, SharerRow.author, SharerRow.first_at)
-            .add_columns(SharerRow.last_at)
-            .where(key.in_(part))
+            select(*(SHARERS.c[c] for c in (*KEY_COLUMNS, "first_at", "last_at"))).join_from(
+                wanted_keys,
+                SHARERS,
+                and_(*(SHARERS.c[c] == wanted_keys.c[c] for c in KEY_COLUMNS)),
+            )
         )
         for arxiv_id, source, author, first, last in rows:
             found[(arxiv_id, source, author)] = (first, last)
