@@ -21,7 +21,7 @@ from core.ranking import RankingConfig
 from core.storage.follow_sums import rebuild_chats, refold_shares
 from core.storage.paper_metadata import SqlPaperMetadata, save_papers, track
 from core.storage.ranking_reads import SqlRankingReads
-from core.storage.scores import add_shares, refresh_votes, rescore, watermark
+from core.storage.scores import add_shares, lock_writers, refresh_votes, rescore, watermark
 from core.storage.source_state import SqlSourceState
 from core.storage.statistics import ImportStatistics
 from core.storage.sweep import rescore_all, sweep
@@ -85,11 +85,18 @@ class SqlIngest:
             ({c: getattr(m, c) for c in MENTION_COLUMNS} for m in mentions),
             key=lambda r: r["arxiv_id"],
         )
-        keys: set[tuple[str, str, str]] = set()
+        # The rows stored are those above the largest id before: ids only grow, and no other
+        # writer inserts meanwhile (SQLite's write lock, or the writers' lock). Read back so, a
+        # plain executemany stores them, twice as fast on SQLite as one with RETURNING.
+        await lock_writers(session)
+        before = (await session.execute(select(func.max(MENTIONS.c.id)))).scalar()
         stmt = insert_for(session, MENTIONS).on_conflict_do_nothing()
-        stmt = stmt.returning(MENTIONS.c.source, MENTIONS.c.post_id, MENTIONS.c.arxiv_id)
         for part in chunks(rows, 5000):
-            keys.update((s, p, a) for s, p, a in await session.execute(stmt, list(part)))
+            await session.execute(stmt, list(part))
+        stored = select(MENTIONS.c.source, MENTIONS.c.post_id, MENTIONS.c.arxiv_id)
+        if before is not None:
+            stored = stored.where(MENTIONS.c.id > before)
+        keys = set(map(tuple, await session.execute(stored)))
         new = [m for m in mentions if (m.source, m.post_id, m.arxiv_id) in keys]
         if len(new) > len(keys):  # the first of duplicates within the batch is the one stored
             first = {(m.source, m.post_id, m.arxiv_id): m for m in reversed(new)}
