@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, delete, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models import ImportReport, Mention, VoteSnapshot
@@ -30,6 +30,8 @@ from core.storage.upsert import chunks, insert_for
 
 MENTIONS = cast(Table, MentionRow.__table__)
 SNAPSHOTS = cast(Table, SnapshotRow.__table__)
+KEY = (MENTIONS.c.source, MENTIONS.c.post_id, MENTIONS.c.arxiv_id)
+SHARE = (MENTIONS.c.arxiv_id, MENTIONS.c.source, MENTIONS.c.author, MENTIONS.c.posted_at)
 MENTION_COLUMNS = (
     "source",
     "post_id",
@@ -93,16 +95,15 @@ class SqlIngest:
         stmt = insert_for(session, MENTIONS).on_conflict_do_nothing()
         for part in chunks(rows, 5000):
             await session.execute(stmt, list(part))
-        stored = select(MENTIONS.c.source, MENTIONS.c.post_id, MENTIONS.c.arxiv_id)
-        if before is not None:
-            stored = stored.where(MENTIONS.c.id > before)
-        keys = set(map(tuple, await session.execute(stored)))
+        stored = true() if before is None else MENTIONS.c.id > before
+        keys = set(map(tuple, await session.execute(select(*KEY).where(stored))))
         new = [m for m in mentions if (m.source, m.post_id, m.arxiv_id) in keys]
         if len(new) > len(keys):  # the first of duplicates within the batch is the one stored
             first = {(m.source, m.post_id, m.arxiv_id): m for m in reversed(new)}
             new = list(first.values())
         shares = [(m.arxiv_id, m.source, m.author, m.posted_at) for m in new]
-        await add_shares(session, shares, as_of, self._config)
+        stored_shares = select(*SHARE).where(stored)
+        await add_shares(session, shares, stored_shares, as_of, self._config)
         await refold_shares(session, {s[:3] for s in shares}, self._config)
         return ImportReport(mentions=len(new), papers=len({m.arxiv_id for m in new}))
 

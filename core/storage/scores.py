@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    Select,
     Table,
     bindparam,
     case,
@@ -120,10 +121,14 @@ async def _begin_immediate(session: AsyncSession) -> None:
 async def add_shares(
     session: AsyncSession,
     shares: Iterable[tuple[str, str, str, datetime]],
+    rows: Select[str, str, str, datetime],
     as_of: datetime,
     config: RankingConfig,
 ) -> None:
-    """Fold new shares `(arxiv_id, source, author, posted_at)` into sharers and scores."""
+    """Fold new shares `(arxiv_id, source, author, posted_at)` into sharers and scores.
+
+    `rows` selects the same shares as stored: new sharers are folded from them in SQL.
+    """
     spans: dict[Key, list[datetime]] = {}
     newest: dict[str, datetime] = {}
     for arxiv_id, source, author, posted_at in shares:
@@ -133,7 +138,7 @@ async def add_shares(
     if not spans:
         return
     await lock_writers(session)
-    inserted = await insert_sharers(session, spans)
+    inserted = await insert_sharers(session, rows)
     before = await read_sharers(session, [k for k in spans if k not in inserted])
     await widen_sharers(session, {k: spans[k] for k in before})
     papers = sorted(newest)

@@ -6,7 +6,18 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import String, Table, and_, bindparam, column, func, select, update, values
+from sqlalchemy import (
+    Select,
+    String,
+    Table,
+    and_,
+    bindparam,
+    column,
+    func,
+    select,
+    update,
+    values,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.storage.tables import SharerRow
@@ -40,20 +51,24 @@ async def read_sharers(
     return found
 
 
-async def insert_sharers(session: AsyncSession, spans: Mapping[Key, list[datetime]]) -> set[Key]:
-    """Insert the sharers not stored yet; return their keys."""
-    # In key order: the B-tree takes the batch page by page.
-    rows = [
-        {"arxiv_id": k[0], "source": k[1], "author": k[2], "first_at": v[0], "last_at": v[1]}
-        for k, v in sorted(spans.items())
-    ]
-    inserted: set[Key] = set()
-    for part in chunks(rows, 2000):
-        stmt = insert_for(session, SHARERS).on_conflict_do_nothing()
-        stmt = stmt.returning(SHARERS.c.arxiv_id, SHARERS.c.source, SHARERS.c.author)
-        result = await session.execute(stmt, list(part))
-        inserted.update((a, s, u) for a, s, u in result)
-    return inserted
+async def insert_sharers(
+    session: AsyncSession, shares: Select[str, str, str, datetime]
+) -> set[Key]:
+    """Insert the sharers of `shares` (paper, network, account, time) not stored yet.
+
+    Returns their keys. Folded from the stored shares in one statement, a batch's sharers
+    are not bound one by one again.
+    """
+    new = shares.subquery()
+    keys = (new.c.arxiv_id, new.c.source, new.c.author)
+    folded = (
+        select(*keys, func.min(new.c.posted_at), func.max(new.c.posted_at))
+        .group_by(*keys)
+        .order_by(*keys)  # in key order: the B-tree takes the batch page by page
+    )
+    stmt = insert_for(session, SHARERS).from_select([*KEY_COLUMNS, "first_at", "last_at"], folded)
+    stmt = stmt.on_conflict_do_nothing().returning(*(SHARERS.c[c] for c in KEY_COLUMNS))
+    return {(a, s, u) for a, s, u in await session.execute(stmt)}
 
 
 async def widen_sharers(session: AsyncSession, spans: Mapping[Key, list[datetime]]) -> None:
