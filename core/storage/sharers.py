@@ -59,7 +59,9 @@ async def insert_sharers(
     Returns their keys. Folded from the stored shares in one statement, a batch's sharers
     are not bound one by one again.
     """
-    new = shares.subquery()
+    # Materialised first: grouped in the same query, SQLite would rather read every stored
+    # share in key order than the batch's few by id (a million-row scan for a poll's five).
+    new = shares.cte("new").prefix_with("MATERIALIZED")
     keys = (new.c.arxiv_id, new.c.source, new.c.author)
     folded = (
         select(*keys, func.min(new.c.posted_at), func.max(new.c.posted_at))
