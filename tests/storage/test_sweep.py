@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.models import WINDOWS, Mention, VoteSnapshot
 from core.ports import TopQuery
@@ -44,6 +44,27 @@ def _history() -> tuple[list[Mention], list[VoteSnapshot]]:
     return mentions, snapshots
 
 
+async def _stores(
+    engine: AsyncEngine, *, half: bool
+) -> tuple[
+    FixedClock,
+    async_sessionmaker[AsyncSession],
+    SqlPaperRepository,
+    InMemoryPaperRepository,
+    list[Mention],
+]:
+    """The store and the fake at START, given the history (every other share if `half`)."""
+    clock = FixedClock(START)
+    factory = session_factory(engine)
+    sql = SqlPaperRepository(factory, CONFIG, clock)
+    fake = InMemoryPaperRepository(CONFIG, clock)
+    mentions, snapshots = _history()
+    for repo in (sql, fake):
+        await repo.add_mentions(mentions[::2] if half else mentions)
+        await repo.add_snapshots(snapshots)
+    return clock, factory, sql, fake, mentions
+
+
 async def _windows(repo: object, now: object) -> dict[str, list[tuple[str, float]]]:
     found = {}
     for window in WINDOWS:
@@ -54,14 +75,7 @@ async def _windows(repo: object, now: object) -> dict[str, list[tuple[str, float
 
 @pytest.mark.parametrize("store", ["sqlite", POSTGRES])
 async def test_a_sweep_in_tiny_steps_counts_like_the_fake(store_engine: AsyncEngine) -> None:
-    clock = FixedClock(START)
-    factory = session_factory(store_engine)
-    sql = SqlPaperRepository(factory, CONFIG, clock)
-    fake = InMemoryPaperRepository(CONFIG, clock)
-    mentions, snapshots = _history()
-    for repo in (sql, fake):
-        await repo.add_mentions(mentions)
-        await repo.add_snapshots(snapshots)
+    clock, factory, sql, fake, _ = await _stores(store_engine, half=False)
 
     clock.advance(timedelta(days=3, hours=5))
     report = await sweep(factory, clock.now(), CONFIG, rows=1)
@@ -87,14 +101,7 @@ async def test_inserts_beside_a_sweep_are_counted_once_in_a_sqlite_file(
 
 @pytest.mark.parametrize("store", ["sqlite", POSTGRES])
 async def test_inserts_beside_a_sweep_are_counted_once(store_engine: AsyncEngine) -> None:
-    clock = FixedClock(START)
-    factory = session_factory(store_engine)
-    sql = SqlPaperRepository(factory, CONFIG, clock)
-    fake = InMemoryPaperRepository(CONFIG, clock)
-    mentions, snapshots = _history()
-    for repo in (sql, fake):
-        await repo.add_mentions(mentions[::2])
-        await repo.add_snapshots(snapshots)
+    clock, factory, sql, fake, mentions = await _stores(store_engine, half=True)
 
     clock.advance(timedelta(days=2))
     late = [*mentions[1::2], share(B, "late", at=clock.now() - timedelta(hours=30))]
@@ -113,14 +120,7 @@ async def test_inserts_beside_a_sweep_are_counted_once(store_engine: AsyncEngine
 async def test_a_sweep_stopped_halfway_is_finished_by_the_next(
     store_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clock = FixedClock(START)
-    factory = session_factory(store_engine)
-    sql = SqlPaperRepository(factory, CONFIG, clock)
-    fake = InMemoryPaperRepository(CONFIG, clock)
-    mentions, snapshots = _history()
-    for repo in (sql, fake):
-        await repo.add_mentions(mentions[::2])
-        await repo.add_snapshots(snapshots)
+    clock, factory, sql, fake, mentions = await _stores(store_engine, half=True)
     steps = 0
     recount = sweeping._recount
 
@@ -150,14 +150,7 @@ async def test_a_sweep_stopped_halfway_is_finished_by_the_next(
 async def test_a_sweeper_overtaken_by_another_leaves_the_later_counts_alone(
     store_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clock = FixedClock(START)
-    factory = session_factory(store_engine)
-    sql = SqlPaperRepository(factory, CONFIG, clock)
-    fake = InMemoryPaperRepository(CONFIG, clock)
-    mentions, snapshots = _history()
-    for repo in (sql, fake):
-        await repo.add_mentions(mentions)
-        await repo.add_snapshots(snapshots)
+    clock, factory, sql, fake, _ = await _stores(store_engine, half=False)
     recount = sweeping._recount
     stalled, resume = asyncio.Event(), asyncio.Event()
 
