@@ -8,7 +8,7 @@ followed (imported shares may name a Bluesky account either way).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -36,6 +36,23 @@ class FollowListFull(Exception):
     def __init__(self, following: int) -> None:
         super().__init__(f"the list holds {following:,} accounts of at most {MAX_FOLLOWS:,}")
         self.following = following
+
+
+def accounts_to_add(
+    held: Collection[tuple[str, str]], accounts: Iterable[Account]
+) -> dict[tuple[str, str], Account]:
+    """The accounts a list holding `held` (network, key) gains, once each, by key.
+
+    Raises:
+        FollowListFull: the list would exceed MAX_FOLLOWS; nothing may be added.
+    """
+    new: dict[tuple[str, str], Account] = {}
+    for account in accounts:
+        if (account.network, account.key) not in held:
+            new.setdefault((account.network, account.key), account)
+    if len(held) + len(new) > MAX_FOLLOWS:
+        raise FollowListFull(len(held))
+    return new
 
 
 def trend_horizon(now: datetime, half_life: timedelta) -> datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from core.follows import MAX_FOLLOWS, FollowListFull, name_key, trend_horizon
+from core.follows import accounts_to_add, name_key, trend_horizon
 from core.models import ChatRef, PaperStats
 from core.ports import Account, AccountNotFound, TopQuery
 from core.ranking import WINDOW_LENGTHS, RankingConfig
@@ -22,12 +22,7 @@ class InMemoryFollowLists:
 
     async def add(self, chat: ChatRef, accounts: Sequence[Account], now: datetime) -> list[Account]:
         held = self._lists.setdefault(chat, {})
-        new: dict[tuple[str, str], Account] = {}
-        for account in accounts:
-            if (account.network, account.key) not in held:
-                new.setdefault((account.network, account.key), account)
-        if len(held) + len(new) > MAX_FOLLOWS:
-            raise FollowListFull(len(held))
+        new = accounts_to_add(held.keys(), accounts)
         held.update(new)
         return list(new.values())
 

@@ -17,7 +17,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, and_, case, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from core.follows import MAX_FOLLOWS, FollowListFull, name_key, trend_horizon
+from core.follows import accounts_to_add, name_key, trend_horizon
 from core.models import SHARE_NETWORKS, ChatRef, PaperStats, Window
 from core.ports import Account, TopQuery
 from core.ranking import NEG_INF, WINDOW_LENGTHS, RankingConfig, decay_exponent
@@ -67,12 +67,7 @@ class SqlFollowLists:
         async with self._factory() as session, session.begin():
             keys = select(FollowRow.network, FollowRow.key).where(*_of_chat(chat))
             held = {(network, key) for network, key in await session.execute(keys)}
-            new: dict[tuple[str, str], Account] = {}
-            for account in accounts:
-                if (account.network, account.key) not in held:
-                    new.setdefault((account.network, account.key), account)
-            if len(held) + len(new) > MAX_FOLLOWS:
-                raise FollowListFull(len(held))
+            new = accounts_to_add(held, accounts)
             rows = [
                 {
                     "platform": chat.platform,
