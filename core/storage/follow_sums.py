@@ -11,9 +11,9 @@ A follow list's `/top` (storage.follow_lists) reads two tables of its chat's own
 Both are always what `follows` and `sharers` hold now: every write that changes either copies
 again what it touched and sums its papers again from the copies, instead of adding to the sums.
 Adding to a list, or a new half-life, copies the chat's every followed sharer (one range of
-`ix_sharers_account` per followed account, each sharer then read by its key); an unfollow drops the accounts' copies; a batch of
-shares, or of removed shares, copies the sharers it changed by their keys, for each chat
-following their authors.
+`ix_sharers_account` per followed account, each sharer then read by its key); an unfollow
+drops the accounts' copies; a batch of shares, or of removed shares, copies the sharers it
+changed by their keys, for each chat following their authors.
 """
 
 from __future__ import annotations

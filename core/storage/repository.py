@@ -30,7 +30,6 @@ from core.storage.upsert import chunks, insert_for
 
 MENTIONS = cast(Table, MentionRow.__table__)
 SNAPSHOTS = cast(Table, SnapshotRow.__table__)
-KEY = (MENTIONS.c.source, MENTIONS.c.post_id, MENTIONS.c.arxiv_id)
 SHARE = (MENTIONS.c.arxiv_id, MENTIONS.c.source, MENTIONS.c.author, MENTIONS.c.posted_at)
 MENTION_COLUMNS = (
     "source",
@@ -96,16 +95,12 @@ class SqlIngest:
         for part in chunks(rows, 5000):
             await session.execute(stmt, list(part))
         stored = true() if before is None else MENTIONS.c.id > before
-        keys = set(map(tuple, await session.execute(select(*KEY).where(stored))))
-        new = [m for m in mentions if (m.source, m.post_id, m.arxiv_id) in keys]
-        if len(new) > len(keys):  # the first of duplicates within the batch is the one stored
-            first = {(m.source, m.post_id, m.arxiv_id): m for m in reversed(new)}
-            new = list(first.values())
-        shares = [(m.arxiv_id, m.source, m.author, m.posted_at) for m in new]
+        # The shares as stored: of a post twice in one batch, the first row.
         stored_shares = select(*SHARE).where(stored)
+        shares = [(a, s, u, t) for a, s, u, t in await session.execute(stored_shares)]
         await add_shares(session, shares, stored_shares, as_of, self._config)
         await refold_shares(session, {s[:3] for s in shares}, self._config)
-        return ImportReport(mentions=len(new), papers=len({m.arxiv_id for m in new}))
+        return ImportReport(mentions=len(shares), papers=len({s[0] for s in shares}))
 
     async def remove_mentions(self, keys: Sequence[tuple[str, str]]) -> int:
         """Forget shares deleted upstream and recompute their papers."""
