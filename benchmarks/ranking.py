@@ -23,9 +23,10 @@ Queries go through the command registry and the console renderer, as a chat send
 clock that moves as users live: 61 s between calls (the background sweep runs between them, as
 it does once a minute), then an hour and a day of quiet before the first `/top`, with the sweep
 started beside it, and a poller writing a batch of five new shares every 200 ms while the sweep
-runs (how long each batch took, waiting for the write lock included). Warm-up calls are not
-counted. On PostgreSQL the benchmark creates a scratch
-database on the named server and drops it afterwards.
+runs (how long each batch took, waiting for the write lock included). Beside those sweeps
+another connection asks for the write lock every 5 ms (benchmarks/lock_probe.py): its longest
+wait is the longest the lock was held. Warm-up calls are not counted. On PostgreSQL the
+benchmark creates a scratch database on the named server and drops it afterwards.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from lock_probe import LockProbe
 from scratch import postgres_scratch
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -421,7 +423,12 @@ async def _timed_sweep(repo: SqlPaperRepository, now: datetime) -> tuple[SweepRe
 
 
 async def latencies(
-    repo: SqlPaperRepository, registry: Registry, clock: MovingClock, data: Dataset, seed: int
+    repo: SqlPaperRepository,
+    registry: Registry,
+    clock: MovingClock,
+    data: Dataset,
+    seed: int,
+    url: str,
 ) -> dict[str, Any]:
     """Users asking, a minute apart and after quiet spells, with the sweep doing its rounds."""
     out: dict[str, Any] = {}
@@ -442,12 +449,15 @@ async def latencies(
     out.update(samples)
     for label, quiet in (("1 h", timedelta(hours=1)), ("24 h", timedelta(hours=24))):
         clock.advance(quiet)
-        # The sweep starts as the first user asks: the read does not wait for it.
-        sweeping = asyncio.create_task(_timed_sweep(repo, clock.now()))
-        await asyncio.sleep(0)
-        out[f"first top after {label}"] = await timed(lambda: ask(registry, "top"))
-        out[f"writes beside the sweep after {label}"] = await _write_beside(repo, clock, sweeping)
-        out[f"sweep after {label}"], out[f"sweep after {label} s"] = await sweeping
+        with LockProbe(url) as probe:
+            # The sweep starts as the first user asks: the read does not wait for it.
+            sweeping = asyncio.create_task(_timed_sweep(repo, clock.now()))
+            await asyncio.sleep(0)
+            out[f"first top after {label}"] = await timed(lambda: ask(registry, "top"))
+            beside = await _write_beside(repo, clock, sweeping)
+            out[f"writes beside the sweep after {label}"] = beside
+            out[f"sweep after {label}"], out[f"sweep after {label} s"] = await sweeping
+        out[f"lock waits beside the sweep after {label}"] = probe.waits
     return out
 
 
@@ -501,6 +511,12 @@ def _sweep(report: SweepReport, seconds: float | None = None) -> str:
     )
 
 
+def _waits(samples: Sequence[float]) -> str:
+    if not samples:
+        return "none (the sweep ended first)"
+    return f"{len(samples)} asks, {_ms(samples)}   max {max(samples) * 1000:7.2f} ms"
+
+
 def _beside(samples: Sequence[float]) -> str:
     if not samples:
         return "none (the sweep ended first)"
@@ -537,9 +553,11 @@ def report(
         f"/paper               {_ms(lat['paper'])}",
         f"first /top, 1 h      {lat['first top after 1 h'] * 1000:10.1f} ms (sweep beside it)",
         f"sweep after 1 h      {_sweep(lat['sweep after 1 h'], lat['sweep after 1 h s'])}",
+        f"write lock waited    {_waits(lat['lock waits beside the sweep after 1 h'])}",
         f"first /top, 24 h     {lat['first top after 24 h'] * 1000:10.1f} ms (sweep beside it)",
         f"sweep after 24 h     {_sweep(lat['sweep after 24 h'], lat['sweep after 24 h s'])}",
         f"writes beside it     {_beside(lat['writes beside the sweep after 24 h'])}",
+        f"write lock waited    {_waits(lat['lock waits beside the sweep after 24 h'])}",
         f"database size        {size / 2**20:10.1f} MiB",
         f"peak RSS             {rss_mb:10.0f} MiB",
     ]
@@ -579,7 +597,7 @@ async def run(args: argparse.Namespace) -> None:
         print(f"imported in {loads['mentions_s']:.1f} s", file=sys.stderr)
         size = await (pg_size() if args.database_url else sqlite_size(path))
         raw_s = await raw_insert(engine, data.mentions)
-        lat = await latencies(repo, registry, clock, data, args.seed)
+        lat = await latencies(repo, registry, clock, data, args.seed, url)
         report(args, data, loads, raw_s, lat, size, backend)
     finally:
         await engine.dispose()
