@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select, true, update
+from sqlalchemy import ColumnElement, Table, delete, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models import ImportReport, Mention, VoteSnapshot
@@ -21,14 +21,24 @@ from core.ranking import RankingConfig
 from core.storage.follow_sums import rebuild_chats, refold_shares
 from core.storage.paper_metadata import SqlPaperMetadata, save_papers, track
 from core.storage.ranking_reads import SqlRankingReads
-from core.storage.scores import add_shares, lock_writers, refresh_votes, rescore, watermark
+from core.storage.scores import (
+    PAPERS,
+    add_shares,
+    lock_writers,
+    refresh_votes,
+    rescore,
+    watermark,
+)
+from core.storage.sharers import insert_sharers
 from core.storage.source_state import SqlSourceState
 from core.storage.statistics import ImportStatistics
 from core.storage.sweep import rescore_all, sweep
-from core.storage.tables import CursorRow, MentionRow, PaperRow, SharerRow, SnapshotRow
+from core.storage.tables import CursorRow, MentionRow, SharerRow, SnapshotRow
 from core.storage.upsert import chunks, insert_for
 
 MENTIONS = cast(Table, MentionRow.__table__)
+SHARERS = cast(Table, SharerRow.__table__)
+SHARERS_KEY = (SHARERS.c.arxiv_id, SHARERS.c.source, SHARERS.c.author)
 SNAPSHOTS = cast(Table, SnapshotRow.__table__)
 SHARE = (MENTIONS.c.arxiv_id, MENTIONS.c.source, MENTIONS.c.author, MENTIONS.c.posted_at)
 MENTION_COLUMNS = (
@@ -109,28 +119,36 @@ class SqlIngest:
 
     async def _remove_mentions(self, session: AsyncSession, keys: Sequence[tuple[str, str]]) -> int:
         as_of = await watermark(session, self._clock.now(), self._config)
-        gone: list[Any] = []
+        removed = 0
+        gone: set[tuple[str, str, str]] = set()
         for source, post_id in keys:
             result = await session.execute(
                 delete(MentionRow)
                 .where(MentionRow.source == source, MentionRow.post_id == post_id)
                 .returning(MentionRow.arxiv_id, MentionRow.source, MentionRow.author)
             )
-            gone.extend(result.all())
-        for arxiv_id, source, author in set(map(tuple, gone)):
-            await _refold_sharer(session, arxiv_id, source, author)
-        await refold_shares(session, {(g[0], g[1], g[2]) for g in gone}, self._config)
-        papers = sorted({g[0] for g in gone})
-        for arxiv_id in papers:
-            # The newest share may be the one deleted: take it again from what remains.
-            newest = select(func.max(MentionRow.posted_at)).where(MentionRow.arxiv_id == arxiv_id)
+            rows = result.all()
+            removed += len(rows)
+            gone.update((arxiv_id, source, author) for arxiv_id, source, author in rows)
+        for arxiv_id, source, author in sorted(gone):
+            # Each sharer again from the shares that remain: one without any is gone.
+            sharer = (arxiv_id, source, author)
+            await session.execute(delete(SHARERS).where(*_is(SHARERS_KEY, sharer)))
+            await insert_sharers(session, select(*SHARE).where(*_is(SHARE[:3], sharer)))
+        await refold_shares(session, gone, self._config)
+        papers = sorted({arxiv_id for arxiv_id, _, _ in gone})
+        # The newest share may be the one deleted: take it again from what remains.
+        newest = select(func.max(MENTIONS.c.posted_at)).where(
+            MENTIONS.c.arxiv_id == PAPERS.c.arxiv_id
+        )
+        for part in chunks(papers):
             await session.execute(
-                update(PaperRow)
-                .where(PaperRow.arxiv_id == arxiv_id)
+                update(PAPERS)
+                .where(PAPERS.c.arxiv_id.in_(part))
                 .values(last_share_at=newest.scalar_subquery())
             )
         await rescore(session, papers, as_of, self._config)
-        return len(gone)
+        return removed
 
     async def papers_of_post(self, source: str, post_id: str) -> list[str]:
         """Return the papers a stored post shares."""
@@ -206,29 +224,9 @@ class SqlIngest:
             await rebuild_chats(session, None, self._config)
 
 
-async def _refold_sharer(session: AsyncSession, arxiv_id: str, source: str, author: str) -> None:
-    """Rebuild one sharer from the shares that remain, or drop it."""
-    where = (
-        SharerRow.arxiv_id == arxiv_id,
-        SharerRow.source == source,
-        SharerRow.author == author,
-    )
-    await session.execute(delete(SharerRow).where(*where))
-    span = (
-        await session.execute(
-            select(func.min(MentionRow.posted_at), func.max(MentionRow.posted_at)).where(
-                MentionRow.arxiv_id == arxiv_id,
-                MentionRow.source == source,
-                MentionRow.author == author,
-            )
-        )
-    ).one()
-    if span[0] is not None:
-        row = {"arxiv_id": arxiv_id, "source": source, "author": author}
-        await session.execute(
-            insert_for(session, SharerRow.__table__),
-            {**row, "first_at": span[0], "last_at": span[1]},
-        )
+def _is(columns: Sequence[Any], values: Sequence[str]) -> list[ColumnElement[bool]]:
+    """Each column equal to its value (by key, where a row value could be planned as a scan)."""
+    return [column == value for column, value in zip(columns, values, strict=True)]
 
 
 class SqlPaperRepository(SqlRankingReads, SqlIngest, SqlPaperMetadata, SqlSourceState):
