@@ -3,35 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, time, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models import ChatRef, Platform
 from core.storage.ranking_reads import read_session
 from core.storage.subscription_tables import DeliveryRow, SentPaperRow, SubscriptionRow
-from core.storage.upsert import insert_for, is_postgres
+from core.storage.upsert import chunks, insert_for, is_postgres
 from core.subscriptions import Delivery, DeliveryStatus, NewDelivery, Outcome, Subscription
-
-T = TypeVar("T")
-
-IN_CHUNK = 500  # values a `col IN (...)`, well under SQLite's bound-parameter limit
-
-_deliveries = cast(Table, DeliveryRow.__table__)
-# One statement for a whole batch of outcomes, run as an executemany.
-_RECORD_OUTCOME = (
-    update(_deliveries)
-    .where(_deliveries.c.id == bindparam("b_id"))
-    .values(
-        status=bindparam("b_status"),
-        message_id=bindparam("b_message_id"),
-        error=bindparam("b_error"),
-        finished_at=bindparam("b_finished_at"),
-    )
-)
 
 
 class SqlSubscriptionStore:
@@ -63,11 +46,9 @@ class SqlSubscriptionStore:
     async def get(self, chat: ChatRef) -> Subscription | None:
         """Return the chat's subscription."""
         async with read_session(self._factory) as session:
-            row = (
-                await session.execute(
-                    select(SubscriptionRow).where(*_is_chat(SubscriptionRow, chat))
-                )
-            ).scalar_one_or_none()
+            row = await session.scalar(
+                select(SubscriptionRow).where(*_is_chat(SubscriptionRow, chat))
+            )
             return None if row is None else _subscription(row)
 
     async def active(self) -> list[Subscription]:
@@ -189,7 +170,7 @@ class SqlSubscriptionStore:
         async with self._factory() as session, session.begin():
             # The chat comes from the row, not the claim: a group that moved since has its new id.
             chats: dict[int, tuple[str, str]] = {}
-            for part in _chunks([o.delivery_id for o in outcomes], IN_CHUNK):
+            for part in chunks([o.delivery_id for o in outcomes]):
                 rows = await session.execute(
                     select(DeliveryRow.id, DeliveryRow.platform, DeliveryRow.chat_id).where(
                         DeliveryRow.id.in_(part)
@@ -199,15 +180,16 @@ class SqlSubscriptionStore:
             found = [o for o in outcomes if o.delivery_id in chats]
             if not found:
                 return
+            # An UPDATE by primary key, run as one executemany for the batch.
             await session.execute(
-                _RECORD_OUTCOME,
+                update(DeliveryRow),
                 [
                     {
-                        "b_id": o.delivery_id,
-                        "b_status": o.status,
-                        "b_message_id": o.message_id,
-                        "b_error": o.error,
-                        "b_finished_at": o.at,
+                        "id": o.delivery_id,
+                        "status": o.status,
+                        "message_id": o.message_id,
+                        "error": o.error,
+                        "finished_at": o.at,
                     }
                     for o in found
                 ],
@@ -250,7 +232,7 @@ class SqlSubscriptionStore:
             by_platform[chat.platform].append(chat.chat_id)
         async with read_session(self._factory) as session:
             for platform, ids in by_platform.items():
-                for part in _chunks(ids, IN_CHUNK):
+                for part in chunks(ids):
                     rows = await session.execute(
                         select(SentPaperRow.chat_id, SentPaperRow.arxiv_id).where(
                             SentPaperRow.platform == platform,
@@ -265,26 +247,18 @@ class SqlSubscriptionStore:
     async def last_delivery(self, chat: ChatRef) -> Delivery | None:
         """The chat's latest delivery, with its subscription as it is now."""
         async with read_session(self._factory) as session:
-            row = (
-                await session.execute(
-                    select(DeliveryRow)
-                    .where(*_is_chat(DeliveryRow, chat))
-                    .order_by(DeliveryRow.local_date.desc())
-                    .limit(1)
-                )
-            ).scalar_one_or_none()
+            row = await session.scalar(
+                select(DeliveryRow)
+                .where(*_is_chat(DeliveryRow, chat))
+                .order_by(DeliveryRow.local_date.desc())
+                .limit(1)
+            )
             if row is None:
                 return None
-            sub = await session.execute(
+            sub = await session.scalar(
                 select(SubscriptionRow).where(*_is_chat(SubscriptionRow, chat))
             )
-            found = sub.scalar_one_or_none()
-            return _delivery(row, _subscription(found) if found else Subscription(chat))
-
-
-def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+            return _delivery(row, _subscription(sub) if sub else Subscription(chat))
 
 
 def _is_chat(table: Any, chat: ChatRef) -> tuple[Any, Any]:
