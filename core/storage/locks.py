@@ -34,6 +34,8 @@ _NAMESPACE = "trending-arxiv:"  # other applications sharing the database use ot
 _TRY = text("SELECT pg_try_advisory_lock(:key)")
 _UNLOCK = text("SELECT pg_advisory_unlock(:key)")
 _PING = text("SELECT 1")
+_CHECK_TIMEOUT = 10.0  # seconds a check may take before the lock counts as lost
+_CONNECT_TIMEOUT = 10.0  # seconds opening a lock's connection may take
 
 
 def lock_key(name: str) -> int:
@@ -55,21 +57,11 @@ def locks_for(engine: AsyncEngine) -> Locks:
 class PostgresLocks:
     """Non-blocking named locks shared by every process using one PostgreSQL database.
 
-    Args:
-        engine: The application's engine; only its URL is used.
-        check_seconds: How often a held lock's connection is checked.
-        check_timeout: How long a check may take before the lock counts as lost.
-        connect_timeout: How long opening a lock's connection may take.
+    Only the URL of the application's `engine` is used; a held lock's connection is checked
+    every `check_seconds`.
     """
 
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        *,
-        check_seconds: float = 30.0,
-        check_timeout: float = 10.0,
-        connect_timeout: float = 10.0,
-    ) -> None:
+    def __init__(self, engine: AsyncEngine, *, check_seconds: float = 30.0) -> None:
         if engine.dialect.name != "postgresql":
             raise ValueError("PostgresLocks needs a PostgreSQL engine; see locks_for")
         self._engine = create_async_engine(
@@ -79,12 +71,11 @@ class PostgresLocks:
             # idle_in_transaction_session_timeout would end.
             isolation_level="AUTOCOMMIT",
             connect_args={
-                "timeout": connect_timeout,
+                "timeout": _CONNECT_TIMEOUT,
                 "server_settings": {"application_name": APPLICATION_NAME},
             },
         )
         self._check_seconds = check_seconds
-        self._check_timeout = check_timeout
 
     @asynccontextmanager
     async def hold(self, name: str) -> AsyncIterator[bool]:
@@ -127,7 +118,7 @@ class PostgresLocks:
         while True:
             await asyncio.sleep(self._check_seconds)
             try:
-                async with asyncio.timeout(self._check_timeout):
+                async with asyncio.timeout(_CHECK_TIMEOUT):
                     await connection.execute(_PING)
             except Exception as exc:
                 logger.warning(
