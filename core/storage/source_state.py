@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import asdict
+from typing import cast
+
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models import SourceHealth
 from core.storage.ranking_reads import read_session, reading
 from core.storage.tables import CursorRow, HealthRow, PaperRow
+
+HEALTH = cast(Table, HealthRow.__table__)
 
 
 class SqlSourceState:
@@ -25,31 +30,14 @@ class SqlSourceState:
     async def record_health(self, health: SourceHealth) -> None:
         """Store a source's health record."""
         async with self._factory() as session, session.begin():
-            await session.merge(
-                HealthRow(
-                    source=health.source,
-                    last_success=health.last_success,
-                    last_error=health.last_error,
-                    last_error_at=health.last_error_at,
-                    items_seen=health.items_seen,
-                    consecutive_failures=health.consecutive_failures,
-                )
-            )
+            await session.merge(HealthRow(**asdict(health)))
 
     async def health(self) -> list[SourceHealth]:
         """Return every source's health record (a read: digests' footers and /healthz ask)."""
         async with reading(self._factory) as connection:
-            rows = await connection.execute(
-                select(
-                    HealthRow.source,
-                    HealthRow.last_success,
-                    HealthRow.last_error,
-                    HealthRow.last_error_at,
-                    HealthRow.items_seen,
-                    HealthRow.consecutive_failures,
-                ).order_by(HealthRow.source)
-            )
-            return [SourceHealth(*row) for row in rows]
+            # The table's columns are the record's fields.
+            rows = await connection.execute(select(HEALTH).order_by(HEALTH.c.source))
+            return [SourceHealth(**row._mapping) for row in rows]
 
     async def is_empty(self) -> bool:
         """Whether no paper has been stored yet (a read: `/top` asks it for its empty note)."""
