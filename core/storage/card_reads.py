@@ -12,20 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.models import SOURCES, DailySeries, Discussion, Mention
 from core.storage.tables import MentionRow, SnapshotRow
 
-_MENTION = (
-    MentionRow.source,
-    MentionRow.post_id,
-    MentionRow.author,
-    MentionRow.posted_at,
-    MentionRow.kind,
-    MentionRow.arxiv_id,
-    MentionRow.version,
-    MentionRow.url,
-    MentionRow.text,
-    MentionRow.engagement,
-)
+# A share's columns, named as `Mention`'s fields.
 _POSTS = (
-    select(*_MENTION)
+    select(
+        MentionRow.source,
+        MentionRow.post_id,
+        MentionRow.author,
+        MentionRow.posted_at,
+        MentionRow.kind,
+        MentionRow.arxiv_id,
+        MentionRow.version,
+        MentionRow.url,
+        MentionRow.text,
+        MentionRow.engagement,
+    )
     .where(MentionRow.arxiv_id == bindparam("arxiv_id"))
     .order_by(MentionRow.engagement.desc(), MentionRow.posted_at, MentionRow.id)
     .limit(bindparam("page", type_=Integer))
@@ -154,15 +154,5 @@ async def discussions(connection: AsyncConnection, arxiv_id: str, limit: int) ->
 
 
 def _mention(r: Any) -> Mention:
-    return Mention(
-        source=r.source,
-        post_id=r.post_id,
-        author=r.author,
-        posted_at=r.posted_at,
-        kind="repost" if r.kind == "repost" else "quote" if r.kind == "quote" else "post",
-        arxiv_id=r.arxiv_id,
-        version=r.version,
-        url=r.url,
-        text=r.text,
-        engagement=r.engagement,
-    )
+    kind = r.kind if r.kind in ("repost", "quote") else "post"
+    return Mention(**{**r._mapping, "kind": kind})
