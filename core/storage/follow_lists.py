@@ -15,13 +15,13 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, and_, case, delete, func, or_, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.follows import accounts_to_add, name_key, trend_horizon
 from core.models import SHARE_NETWORKS, ChatRef, PaperStats, Window
 from core.ports import Account, TopQuery
 from core.ranking import NEG_INF, WINDOW_LENGTHS, RankingConfig, decay_exponent
-from core.signals import Signal, paper_stats, points
+from core.signals import Signal, points
 from core.storage.follow_sums import (
     COPIES,
     SUMS,
@@ -31,7 +31,7 @@ from core.storage.follow_sums import (
     trend_key,
     unfollowed,
 )
-from core.storage.ranking_reads import PAPERS_BY_IDS, filtered, paper_from_row, reading
+from core.storage.ranking_reads import PAPERS_BY_IDS, filtered, reading, stats_in_order
 from core.storage.scores import from_db
 from core.storage.tables import FollowRow, PaperRow
 from core.storage.upsert import chunks, insert_for
@@ -187,7 +187,11 @@ class SqlFollowLists:
                     break
                 batch *= 4
             page = [(r.arxiv_id, r.signals) for r in ranked[query.offset : wanted]]
-            return await self._stats(connection, page, query, now)
+            if not page:
+                return []
+            cards = await connection.execute(PAPERS_BY_IDS, {"ids": [i for i, _ in page]})
+            papers = {card.arxiv_id: card for card in cards}
+            return stats_in_order(papers, page, query.window, now, self._config)
 
     def _candidates(
         self, chat: ChatRef, query: TopQuery, since: datetime | None, limit: int
@@ -262,33 +266,6 @@ class SqlFollowLists:
             return trend_horizon(now, self._config.half_life)
         length = WINDOW_LENGTHS[query.window]
         return None if length is None else now - length
-
-    async def _stats(
-        self,
-        connection: AsyncConnection,
-        ranked: Sequence[tuple[str, list[Signal]]],
-        query: TopQuery,
-        now: datetime,
-    ) -> list[PaperStats]:
-        """The ranked papers' stats, in rank order, from their follows' signals."""
-        if not ranked:
-            return []
-        ids = [arxiv_id for arxiv_id, _ in ranked]
-        papers = {
-            row.arxiv_id: row for row in await connection.execute(PAPERS_BY_IDS, {"ids": ids})
-        }
-        return [
-            paper_stats(
-                paper_from_row(papers[i]),
-                signals,
-                query.window,
-                now,
-                self._config,
-                papers[i].last_share_at,
-            )
-            for i, signals in ranked
-            if i in papers
-        ]
 
 
 def _of_chat(chat: ChatRef) -> tuple[ColumnElement[bool], ColumnElement[bool]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -123,8 +123,7 @@ class SqlRankingReads:
     async def top(self, query: TopQuery, now: datetime) -> list[PaperStats]:
         """Return papers ranked in the query's window, best first: one index range."""
         score, networks = _SCORE[query.window]
-        stmt = filtered(select(PaperRow.arxiv_id).where(ranked(score)), query)
-        stmt = stmt.order_by(score.desc(), networks.desc(), *TIE_BREAKS)
+        stmt = _listed(query).order_by(score.desc(), networks.desc(), *TIE_BREAKS)
         async with reading(self._factory) as connection:
             rows = await connection.execute(stmt.limit(query.limit).offset(query.offset))
             return await self._stats(connection, list(rows.scalars()), query.window, now)
@@ -191,8 +190,7 @@ class SqlRankingReads:
     async def newest(self, limit: int, offset: int) -> list[PaperStats]:
         """Return shared papers by publication date, newest first."""
         stmt = (
-            select(PaperRow.arxiv_id)
-            .where(PaperRow.published.is_not(None), PaperRow.score_all > 0)
+            _listed(None)
             .order_by(PaperRow.published.desc(), PaperRow.arxiv_id.desc())
             .limit(limit)
             .offset(offset)
@@ -203,14 +201,7 @@ class SqlRankingReads:
 
     async def count_listed(self, query: TopQuery | None, at_most: int) -> int:
         """Count the papers `top(query)` ranks (`newest` lists when None), up to `at_most`."""
-        if query is None:
-            listed = select(PaperRow.arxiv_id).where(
-                PaperRow.published.is_not(None), PaperRow.score_all > 0
-            )
-        else:
-            score = _SCORE[query.window][0]
-            listed = filtered(select(PaperRow.arxiv_id).where(ranked(score)), query)
-        bounded = select(func.count()).select_from(listed.limit(at_most).subquery())
+        bounded = select(func.count()).select_from(_listed(query).limit(at_most).subquery())
         async with reading(self._factory) as connection:
             return int((await connection.execute(bounded)).scalar_one())
 
@@ -254,18 +245,33 @@ class SqlRankingReads:
                 papers[row[0]] = row
                 if row[width + 1] is not None:
                     signals[row[0]].append(signal_of(*row[width:]))
-        return [
-            paper_stats(
-                paper_from_row(papers[i]),
-                signals[i],
-                window,
-                now,
-                self._config,
-                papers[i].last_share_at,
-            )
-            for i in ids
-            if i in papers
-        ]
+        return stats_in_order(papers, [(i, signals[i]) for i in ids], window, now, self._config)
+
+
+def stats_in_order(
+    papers: Mapping[str, Any],
+    ranked: Sequence[tuple[str, list[Signal]]],
+    window: Window,
+    now: datetime,
+    config: RankingConfig,
+) -> list[PaperStats]:
+    """The stats of each ranked paper read into `papers` (rows of `_CARD`), in rank order."""
+    return [
+        paper_stats(
+            paper_from_row(papers[i]), signals, window, now, config, papers[i].last_share_at
+        )
+        for i, signals in ranked
+        if i in papers
+    ]
+
+
+def _listed(query: TopQuery | None) -> Select[Any]:
+    """The papers `top(query)` ranks (`newest` lists when None), in no order."""
+    if query is None:
+        return select(PaperRow.arxiv_id).where(
+            PaperRow.published.is_not(None), PaperRow.score_all > 0
+        )
+    return filtered(select(PaperRow.arxiv_id).where(ranked(_SCORE[query.window][0])), query)
 
 
 async def _rank(connection: AsyncConnection, arxiv_id: str, window: Window) -> int | None:
