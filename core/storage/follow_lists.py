@@ -1,10 +1,8 @@
 """`SqlFollowLists`: each chat's follow list, and the papers its accounts share, ranked.
 
-The stored scores are global (storage.scores), so a follow list keeps its own: the followed
-sharers summed per paper (storage.follow_sums), rebuilt here whenever the list changes and by
-the ingest as shares arrive. `/top following` reads the best of those sums, sums again from the
-sharers the few papers whose followed sharers are not all inside the window, and lets
-`core.signals` turn the page's sums into stats, as for every other list.
+The stored scores are global (storage.scores), so a follow list keeps its own sums per paper
+(storage.follow_sums), rebuilt whenever the list changes and by the ingest as shares arrive;
+`core.signals` turns a page's sums into stats, as for every other list.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, case, delete, func, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.follows import accounts_to_add, name_key, trend_horizon
@@ -24,6 +22,7 @@ from core.ranking import NEG_INF, WINDOW_LENGTHS, RankingConfig, decay_exponent
 from core.signals import Signal, points
 from core.storage.follow_sums import (
     COPIES,
+    FOLLOWS,
     SUMS,
     decayed,
     of_chat,
@@ -36,7 +35,6 @@ from core.storage.scores import from_db
 from core.storage.tables import FollowRow, PaperRow
 from core.storage.upsert import chunks, insert_for
 
-FOLLOWS = cast(Table, FollowRow.__table__)
 _FIRST_BATCH = 64  # candidates read first; each further read takes four times as many
 _LOWEST_EXPONENT = -1000.0  # below this a bound is taken as 0 (2^-1000 is still a float)
 _ROUNDING = 1e-9  # relative margin on a bound for the rounding of sums and log-sums
@@ -198,9 +196,7 @@ class SqlFollowLists:
     ) -> Any:
         """The chat's papers with a followed share in the window, by the bound on their score."""
         order = SUMS.c.trend if query.window == "trending" else SUMS.c.sharers
-        stmt: Any = select(SUMS).where(
-            SUMS.c.platform == chat.platform, SUMS.c.chat_id == chat.chat_id
-        )
+        stmt: Any = select(SUMS).where(*of_chat(SUMS, chat.platform, chat.chat_id))
         if since is not None:
             stmt = stmt.where(SUMS.c.newest >= since)
         if query.category or query.words:
