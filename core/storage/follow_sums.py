@@ -48,7 +48,7 @@ from core.ranking import NEG_INF, RankingConfig, decay_exponent, log2_add
 from core.storage.scores import lock_writers, to_db
 from core.storage.tables import FollowRow, FollowSharerRow, FollowSumRow, SharerRow
 from core.storage.types import UtcDateTime
-from core.storage.upsert import chunks, insert_for, is_postgres
+from core.storage.upsert import chunks
 
 FOLLOWS = cast(Table, FollowRow.__table__)
 SHARERS = cast(Table, SharerRow.__table__)
@@ -64,17 +64,25 @@ async def rebuild_chats(
 ) -> None:
     """Replace the rows of these chats (of every chat with a list when None)."""
     await lock_writers(session)
+    await (await session.connection()).run_sync(rebuild_chats_sync, config, chats)
+
+
+def rebuild_chats_sync(
+    connection: Connection, config: RankingConfig, chats: Collection[ChatRef] | None = None
+) -> None:
+    """`rebuild_chats` on a synchronous connection: the session's, or a migration's."""
+    postgres = connection.dialect.name == "postgresql"
     if chats is None:
-        await session.execute(delete(COPIES))
-        await session.execute(delete(SUMS))
-        listed = await session.execute(select(FOLLOWS.c.platform, FOLLOWS.c.chat_id).distinct())
+        connection.execute(delete(COPIES))
+        connection.execute(delete(SUMS))
+        listed = connection.execute(select(FOLLOWS.c.platform, FOLLOWS.c.chat_id).distinct())
         targets = [(p, c) for p, c in listed]
     else:
         targets = [(c.platform, c.chat_id) for c in chats]
     for platform, chat_id in targets:
-        for statement in _replace(platform, chat_id, is_postgres(session)):
-            await session.execute(statement)
-        await _sum(session, platform, chat_id, None, config)
+        for statement in _replace(platform, chat_id, postgres):
+            connection.execute(statement)
+        _sum(connection, platform, chat_id, None, config)
 
 
 async def refold_shares(
@@ -119,7 +127,7 @@ async def refold_shares(
                 insert(COPIES).from_select(["platform", "chat_id", *_COPIED], copied)
             )
         papers = sorted({arxiv_id for arxiv_id, _, _ in sharers})
-        await _resum(session, platform, chat_id, papers, config)
+        await (await session.connection()).run_sync(_resum, platform, chat_id, papers, config)
 
 
 async def unfollowed(
@@ -156,39 +164,7 @@ async def unfollowed(
         )
         shared = select(SHARERS.c.arxiv_id).where(account.in_(part))
         papers.update((await session.execute(shared)).scalars())
-    await _resum(session, platform, chat_id, sorted(papers), config)
-
-
-async def _resum(
-    session: AsyncSession,
-    platform: str,
-    chat_id: str,
-    papers: Sequence[str],
-    config: RankingConfig,
-) -> None:
-    """Sum the chat's rows of these papers again from their copies."""
-    for part in chunks(papers):
-        await session.execute(
-            delete(SUMS).where(*of_chat(SUMS, platform, chat_id), SUMS.c.arxiv_id.in_(part))
-        )
-        await _sum(session, platform, chat_id, part, config)
-
-
-def rebuild_chats_sync(connection: Connection, config: RankingConfig) -> None:
-    """`rebuild_chats` of every chat, on a synchronous connection (a migration's)."""
-    postgres = connection.dialect.name == "postgresql"
-    connection.execute(delete(COPIES))
-    connection.execute(delete(SUMS))
-    listed = connection.execute(select(FOLLOWS.c.platform, FOLLOWS.c.chat_id).distinct())
-    for platform, chat_id in list(listed):
-        for statement in _replace(platform, chat_id, postgres):
-            connection.execute(statement)
-        now = connection.execute(_newest(platform, chat_id, None)).scalar()
-        if now is not None:
-            grouped = connection.execute(_grouped(platform, chat_id, None, now, config, postgres))
-            values = _rows(platform, chat_id, grouped, now, config)
-            for part in chunks(values, 1000):
-                connection.execute(SUMS.insert(), part)
+    await (await session.connection()).run_sync(_resum, platform, chat_id, sorted(papers), config)
 
 
 def followed_sharers(platform: str, chat_id: str, postgres: bool) -> Any:
@@ -246,23 +222,36 @@ def _replace(platform: str, chat_id: str, postgres: bool) -> list[Any]:
     return statements
 
 
-async def _sum(
-    session: AsyncSession,
+def _resum(
+    connection: Connection,
+    platform: str,
+    chat_id: str,
+    papers: Sequence[str],
+    config: RankingConfig,
+) -> None:
+    """Sum the chat's rows of these papers again from their copies."""
+    for part in chunks(papers):
+        connection.execute(
+            delete(SUMS).where(*of_chat(SUMS, platform, chat_id), SUMS.c.arxiv_id.in_(part))
+        )
+        _sum(connection, platform, chat_id, part, config)
+
+
+def _sum(
+    connection: Connection,
     platform: str,
     chat_id: str,
     papers: Sequence[str] | None,
     config: RankingConfig,
 ) -> None:
     """Write the chat's sums (of `papers` only, when given) from its copied sharers."""
-    now = (await session.execute(_newest(platform, chat_id, papers))).scalar()
+    now = connection.execute(_newest(platform, chat_id, papers)).scalar()
     if now is None:
         return
-    grouped = await session.execute(
-        _grouped(platform, chat_id, papers, now, config, is_postgres(session))
-    )
-    values = _rows(platform, chat_id, grouped, now, config)
-    for part in chunks(values, 1000):
-        await session.execute(insert_for(session, SUMS), part)
+    postgres = connection.dialect.name == "postgresql"
+    grouped = connection.execute(_grouped(platform, chat_id, papers, now, config, postgres))
+    for part in chunks(_rows(platform, chat_id, grouped, now, config), 1000):
+        connection.execute(SUMS.insert(), part)
 
 
 def _newest(platform: str, chat_id: str, papers: Sequence[str] | None) -> Any:
