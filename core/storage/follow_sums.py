@@ -1,12 +1,8 @@
 """Each chat's followed sharers, copied and summed per paper, kept as shares and follows change.
 
 A follow list's `/top` (storage.follow_lists) reads two tables of its chat's own:
-- `follow_sharers`: the sharers the chat follows, copied from `sharers` (one row per account and
-  paper, however many of the chat's follows name it), keyed by chat and paper;
-- `follow_sums`: those summed per paper over all time. Per network the sharers and the trending
-  log-sum of their first shares, as `papers.trend` keeps it (storage.scores); over all networks
-  the same two, which order the chat's papers; and the oldest and newest last share, which say
-  whether every sharer is inside a window.
+`follow_sharers`, the sharers it follows copied from `sharers` (one row per account and paper,
+however many of its follows name it), and `follow_sums`, those summed per paper (storage.tables).
 
 Both are always what `follows` and `sharers` hold now: every write that changes either copies
 again what it touched and sums its papers again from the copies, instead of adding to the sums.
@@ -90,11 +86,10 @@ async def refold_shares(
 ) -> None:
     """Copy again the sharers `(arxiv_id, source, author)` just changed, and sum their papers.
 
-    For each chat following their authors, by key or shown name.
-    Each sharer is copied by its key in `sharers` (or its copy dropped, if it is gone), so the
-    cost is that of the sharers changed and of their papers' copies, not of the chats' lists. A
-    batch naming no followed account costs one look-up of its authors (about 0.2 s for 20,000
-    shares on SQLite, 0.4 s on PostgreSQL), and none at all while no chat follows anyone.
+    For each chat following their authors by key or shown name, each sharer is copied by its key
+    in `sharers` (or its copy dropped, if it is gone): the cost is that of the sharers changed,
+    not of the chats' lists. A batch naming no followed account costs one look-up of its authors
+    (about 0.2 s for 20,000 shares on SQLite, 0.4 s on PostgreSQL).
     """
     if (await session.execute(select(FOLLOWS.c.platform).limit(1))).first() is None:
         return  # no chat follows anyone: a store without lists pays one read a batch
@@ -120,12 +115,8 @@ async def refold_shares(
             await session.execute(
                 delete(COPIES).where(*of_chat(COPIES, platform, chat_id), key.in_(part))
             )
-            copied = select(
-                literal(platform), literal(chat_id), *(SHARERS.c[c] for c in _COPIED)
-            ).where(tuple_(SHARERS.c.arxiv_id, SHARERS.c.source, SHARERS.c.author).in_(part))
-            await session.execute(
-                insert(COPIES).from_select(["platform", "chat_id", *_COPIED], copied)
-            )
+            sharer = tuple_(SHARERS.c.arxiv_id, SHARERS.c.source, SHARERS.c.author)
+            await session.execute(_copy(platform, chat_id, sharer.in_(part)))
         papers = sorted({arxiv_id for arxiv_id, _, _ in sharers})
         await (await session.connection()).run_sync(_resum, platform, chat_id, papers, config)
 
@@ -156,12 +147,7 @@ async def unfollowed(
     still = {(n, name) for n, k, s in await session.execute(held) for name in (k, s)}
     for part in chunks([name for name in names if name in still]):
         account = tuple_(SHARERS.c.source, SHARERS.c.author)
-        copied = select(literal(platform), literal(chat_id), *(SHARERS.c[c] for c in _COPIED))
-        await session.execute(
-            insert(COPIES).from_select(
-                ["platform", "chat_id", *_COPIED], copied.where(account.in_(part))
-            )
-        )
+        await session.execute(_copy(platform, chat_id, account.in_(part)))
         shared = select(SHARERS.c.arxiv_id).where(account.in_(part))
         papers.update((await session.execute(shared)).scalars())
     await (await session.connection()).run_sync(_resum, platform, chat_id, sorted(papers), config)
@@ -220,6 +206,12 @@ def _replace(platform: str, chat_id: str, postgres: bool) -> list[Any]:
     copy = dialect_insert(COPIES).from_select(["platform", "chat_id", *_COPIED], copied)
     statements.append(copy.on_conflict_do_nothing())
     return statements
+
+
+def _copy(platform: str, chat_id: str, sharers: ColumnElement[bool]) -> Any:
+    """An INSERT of these `sharers` into the chat's copies."""
+    copied = select(literal(platform), literal(chat_id), *(SHARERS.c[c] for c in _COPIED))
+    return insert(COPIES).from_select(["platform", "chat_id", *_COPIED], copied.where(sharers))
 
 
 def _resum(
