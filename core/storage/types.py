@@ -25,9 +25,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         """Normalise to UTC; naive values are taken to be UTC already."""
         if value is None:
             return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        value = value.astimezone(UTC)
+        value = _utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
@@ -42,11 +40,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         """Return an aware UTC datetime."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return None if value is None else _utc(value)
 
 
 def sqlite_text(value: datetime | None) -> str | None:
@@ -56,3 +50,8 @@ def sqlite_text(value: datetime | None) -> str | None:
     if value.tzinfo is None:
         return value.isoformat(" ", "microseconds")
     return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+
+
+def _utc(value: datetime) -> datetime:
+    """The aware UTC time of `value`; a naive one is taken to be UTC already."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
