@@ -25,11 +25,7 @@ class DatabaseUrlError(ValueError):
 
 
 def normalize_url(url: str) -> str:
-    """Rewrite the URLs PaaS providers hand out into ones SQLAlchemy's async drivers take.
-
-    `postgres://` and `postgresql://` become `postgresql+asyncpg://`; `sqlite://` becomes
-    `sqlite+aiosqlite://`.
-    """
+    """Rewrite the URLs PaaS providers hand out into ones SQLAlchemy's async drivers take."""
     url = url.strip()
     scheme, sep, rest = url.partition("://")
     if not sep:
@@ -137,8 +133,6 @@ def _migrate_sync(connection: Any, direction: str, revision: str) -> None:
 
     config = alembic_config(str(connection.engine.url))
     config.attributes["connection"] = connection
-    # Alembic reads the stored revision here, after the lock is held: what a process that
-    # migrated meanwhile committed is what this one starts from.
     getattr(command, direction)(config, revision)
 
 

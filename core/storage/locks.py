@@ -55,11 +55,7 @@ def locks_for(engine: AsyncEngine) -> Locks:
 
 
 class PostgresLocks:
-    """Non-blocking named locks shared by every process using one PostgreSQL database.
-
-    Only the URL of the application's `engine` is used; a held lock's connection is checked
-    every `check_seconds`.
-    """
+    """Non-blocking named locks shared by every process using one PostgreSQL database."""
 
     def __init__(self, engine: AsyncEngine, *, check_seconds: float = 30.0) -> None:
         if engine.dialect.name != "postgresql":
