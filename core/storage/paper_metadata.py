@@ -61,11 +61,9 @@ class SqlPaperMetadata:
 
     async def count_waiting(self) -> int:
         """How many shared papers still wait for arXiv's metadata."""
+        waiting = select(func.count()).select_from(PaperRow).where(PaperRow.title.is_(None))
         async with reading(self._factory) as connection:
-            rows = await connection.execute(
-                select(func.count()).select_from(PaperRow).where(PaperRow.title.is_(None))
-            )
-            return int(rows.scalar_one())
+            return int((await connection.execute(waiting)).scalar_one())
 
 
 async def track(session: AsyncSession, arxiv_ids: set[str], now: datetime) -> None:
