@@ -236,35 +236,19 @@ def _sum(
     papers: Sequence[str] | None,
     config: RankingConfig,
 ) -> None:
-    """Write the chat's sums (of `papers` only, when given) from its copied sharers."""
-    now = connection.execute(_newest(platform, chat_id, papers)).scalar()
+    """Write the chat's sums (of `papers` only, when given) from its copied sharers.
+
+    The terms are summed as seen at the newest last share among them: so no term is above 1,
+    and every term within 1,000 half-lives of it is exact.
+    """
+    copies = [*of_chat(COPIES, platform, chat_id)]
+    if papers is not None:
+        copies.append(COPIES.c.arxiv_id.in_(papers))
+    now = connection.execute(select(func.max(COPIES.c.last_at)).where(*copies)).scalar()
     if now is None:
         return
     postgres = connection.dialect.name == "postgresql"
-    grouped = connection.execute(_grouped(platform, chat_id, papers, now, config, postgres))
-    for part in chunks(_rows(platform, chat_id, grouped, now, config), 1000):
-        connection.execute(SUMS.insert(), part)
-
-
-def _newest(platform: str, chat_id: str, papers: Sequence[str] | None) -> Any:
-    """The newest last share among the sharers to sum: the terms are summed as seen then.
-
-    So no term is above 1, and every term within 1,000 half-lives of it is exact.
-    """
-    stmt = select(func.max(COPIES.c.last_at)).where(*of_chat(COPIES, platform, chat_id))
-    return stmt if papers is None else stmt.where(COPIES.c.arxiv_id.in_(papers))
-
-
-def _grouped(
-    platform: str,
-    chat_id: str,
-    papers: Sequence[str] | None,
-    now: datetime,
-    config: RankingConfig,
-    postgres: bool,
-) -> Any:
-    """The chat's copied sharers (of `papers` only, when given) summed per paper and network."""
-    stmt = (
+    grouped = connection.execute(
         select(
             COPIES.c.arxiv_id,
             COPIES.c.source,
@@ -273,10 +257,11 @@ def _grouped(
             func.min(COPIES.c.last_at),
             func.max(COPIES.c.last_at),
         )
-        .where(*of_chat(COPIES, platform, chat_id))
+        .where(*copies)
         .group_by(COPIES.c.arxiv_id, COPIES.c.source)
     )
-    return stmt if papers is None else stmt.where(COPIES.c.arxiv_id.in_(papers))
+    for part in chunks(_rows(platform, chat_id, grouped, now, config), 1000):
+        connection.execute(SUMS.insert(), part)
 
 
 def _rows(
