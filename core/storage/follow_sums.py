@@ -75,9 +75,20 @@ def rebuild_chats_sync(
         targets = [(p, c) for p, c in listed]
     else:
         targets = [(c.platform, c.chat_id) for c in chats]
+    dialect_insert = postgresql.insert if postgres else sqlite.insert
     for platform, chat_id in targets:
-        for statement in _replace(platform, chat_id, postgres):
-            connection.execute(statement)
+        for table in (COPIES, SUMS):
+            connection.execute(delete(table).where(*of_chat(table, platform, chat_id)))
+        # In the copies' key order: appended, not inserted at random (a third of the time, and
+        # less than DISTINCT would take). A sharer two of the chat's follows name is copied once.
+        copied = (
+            select(FOLLOWS.c.platform, FOLLOWS.c.chat_id, *(SHARERS.c[c] for c in _COPIED))
+            .select_from(followed_sharers(postgres))
+            .where(*of_chat(FOLLOWS, platform, chat_id))
+            .order_by(SHARERS.c.arxiv_id, SHARERS.c.source, SHARERS.c.author)
+        )
+        copy = dialect_insert(COPIES).from_select(["platform", "chat_id", *_COPIED], copied)
+        connection.execute(copy.on_conflict_do_nothing())
         _sum(connection, platform, chat_id, None, config)
 
 
@@ -153,8 +164,8 @@ async def unfollowed(
     await (await session.connection()).run_sync(_resum, platform, chat_id, sorted(papers), config)
 
 
-def followed_sharers(platform: str, chat_id: str, postgres: bool) -> Any:
-    """The chat's follows joined to the sharers they name.
+def followed_sharers(postgres: bool) -> Any:
+    """The follows joined to the sharers they name.
 
     A follow matches the sharers named by its key, or by the handle it was shown by (an import
     may name a Bluesky account by handle); each is one range of the sharers' account index.
@@ -187,25 +198,6 @@ def trend_key(decayed_sum: float, seen_at: datetime, config: RankingConfig) -> f
 def of_chat(table: Table, platform: str, chat_id: str) -> tuple[Any, Any]:
     """The rows of one chat in `table`."""
     return table.c.platform == platform, table.c.chat_id == chat_id
-
-
-def _replace(platform: str, chat_id: str, postgres: bool) -> list[Any]:
-    """Statements that drop the chat's rows and copy its followed sharers again."""
-    # In the copies' key order: appended, not inserted at random (a third of the time, and less
-    # than DISTINCT would take). A sharer two of the chat's follows name is copied once.
-    copied = (
-        select(FOLLOWS.c.platform, FOLLOWS.c.chat_id, *(SHARERS.c[c] for c in _COPIED))
-        .select_from(followed_sharers(platform, chat_id, postgres))
-        .where(*of_chat(FOLLOWS, platform, chat_id))
-        .order_by(SHARERS.c.arxiv_id, SHARERS.c.source, SHARERS.c.author)
-    )
-    statements: list[Any] = [
-        delete(table).where(*of_chat(table, platform, chat_id)) for table in (COPIES, SUMS)
-    ]
-    dialect_insert = postgresql.insert if postgres else sqlite.insert
-    copy = dialect_insert(COPIES).from_select(["platform", "chat_id", *_COPIED], copied)
-    statements.append(copy.on_conflict_do_nothing())
-    return statements
 
 
 def _copy(platform: str, chat_id: str, sharers: ColumnElement[bool]) -> Any:
