@@ -57,22 +57,20 @@ _DISCUSSIONS = (
 )
 
 
+def _on_day(d: int) -> tuple[Any, ...]:
+    """The paper's shares on day `d`: from the bound `from_{d}` to the next one."""
+    return (
+        MentionRow.arxiv_id == bindparam("arxiv_id"),
+        MentionRow.posted_at >= bindparam(f"from_{d}"),
+        MentionRow.posted_at < bindparam(f"from_{d + 1}"),
+    )
+
+
 @cache
 def _daily(days: int) -> Select[Any]:
     # One count per day over the (arxiv_id, posted_at) index, all in one statement: a popular
     # paper's thousands of shares are neither fetched nor compared many times.
-    return select(
-        *(
-            select(func.count())
-            .where(
-                MentionRow.arxiv_id == bindparam("arxiv_id"),
-                MentionRow.posted_at >= bindparam(f"from_{d}"),
-                MentionRow.posted_at < bindparam(f"from_{d + 1}"),
-            )
-            .scalar_subquery()
-            for d in range(days)
-        )
-    )
+    return select(*(select(func.count()).where(*_on_day(d)).scalar_subquery() for d in range(days)))
 
 
 async def daily_shares(
@@ -94,11 +92,7 @@ def _daily_by_source(days: int) -> CompoundSelect[Any]:
     return union_all(
         *(
             select(literal(d).label("day"), MentionRow.source, func.count())
-            .where(
-                MentionRow.arxiv_id == bindparam("arxiv_id"),
-                MentionRow.posted_at >= bindparam(f"from_{d}"),
-                MentionRow.posted_at < bindparam(f"from_{d + 1}"),
-            )
+            .where(*_on_day(d))
             .group_by(MentionRow.source)
             for d in range(days)
         )
