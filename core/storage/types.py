@@ -45,11 +45,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 def sqlite_text(value: datetime | None) -> str | None:
     """`YYYY-MM-DD HH:MM:SS.ffffff` in UTC: the storage format of SQLAlchemy's SQLite DATETIME."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.isoformat(" ", "microseconds")
-    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+    return None if value is None else _utc(value).isoformat(" ", "microseconds")[:26]
 
 
 def _utc(value: datetime) -> datetime:
