@@ -240,26 +240,12 @@ async def read_signals(session: AsyncSession, arxiv_ids: Sequence[str]) -> Signa
     return found
 
 
-def signal_of(
-    source: str,
-    kind: str,
-    day: float,
-    week: float,
-    month: float,
-    total: float,
-    trend: float,
-    comments: int,
-) -> Signal:
-    """A stored signal row's values as a `Signal`."""
+def signal_of(source: str, kind: str, *values: Any) -> Signal:
+    """A stored signal row as a `Signal`: its day, week, month, total, trend and comments."""
+    day, week, month, total, trend, comments = values
+    shared = kind == "share"
     return Signal(
-        source,
-        "share" if kind == "share" else "vote",
-        day,
-        week,
-        month,
-        total,
-        from_db(trend),
-        comments,
+        source, "share" if shared else "vote", day, week, month, total, from_db(trend), comments
     )
 
 
