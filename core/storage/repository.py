@@ -41,18 +41,7 @@ SHARERS = cast(Table, SharerRow.__table__)
 SHARERS_KEY = (SHARERS.c.arxiv_id, SHARERS.c.source, SHARERS.c.author)
 SNAPSHOTS = cast(Table, SnapshotRow.__table__)
 SHARE = (MENTIONS.c.arxiv_id, MENTIONS.c.source, MENTIONS.c.author, MENTIONS.c.posted_at)
-MENTION_COLUMNS = (
-    "source",
-    "post_id",
-    "arxiv_id",
-    "author",
-    "posted_at",
-    "kind",
-    "version",
-    "url",
-    "text",
-    "engagement",
-)
+MENTION_COLUMNS = tuple(c.key for c in MENTIONS.c if c.key != "id")  # a Mention's fields
 
 
 class SqlIngest:
@@ -171,19 +160,7 @@ class SqlIngest:
         now = self._clock.now()
         as_of = await watermark(session, now, self._config)
         await track(session, {s.arxiv_id for s in snapshots}, now)
-        rows = [
-            {
-                "source": s.source,
-                "item_id": s.item_id,
-                "arxiv_id": s.arxiv_id,
-                "taken_at": s.taken_at,
-                "votes": s.votes,
-                "comments": s.comments,
-                "url": s.url,
-                "title": s.title,
-            }
-            for s in snapshots
-        ]
+        rows = [{c.key: getattr(s, c.key) for c in SNAPSHOTS.c} for s in snapshots]
         voted: list[str] = []
         stmt = insert_for(session, SNAPSHOTS).on_conflict_do_nothing()
         for part in chunks(rows, 2000):
