@@ -28,6 +28,7 @@ import contextlib
 import time
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, delete, func, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -164,22 +165,17 @@ async def _changing(
     Read without the write lock. A share (or snapshot) in `[S - length, T - length)` may leave
     the window of that length; a paper with none there keeps its counts.
     """
-    shared = [
-        select(MentionRow.arxiv_id).where(
-            MentionRow.posted_at >= start - length, MentionRow.posted_at < end - length
-        )
-        for length in SPANS
-    ]
-    snapped = [
-        select(SnapshotRow.arxiv_id).where(
-            SnapshotRow.taken_at >= start - length, SnapshotRow.taken_at < end - length
-        )
-        for length in SPANS
-    ]
     async with factory() as session:
-        voted = set((await session.execute(union(*snapped))).scalars())
-        papers = set((await session.execute(union(*shared))).scalars())
+        snapped = _leaving(SnapshotRow.arxiv_id, SnapshotRow.taken_at, start, end)
+        voted = set((await session.execute(snapped)).scalars())
+        shared = _leaving(MentionRow.arxiv_id, MentionRow.posted_at, start, end)
+        papers = set((await session.execute(shared)).scalars())
     return sorted(papers | voted), voted
+
+
+def _leaving(arxiv_id: Any, at: Any, start: datetime, end: datetime) -> Any:
+    """The papers with a row `at` a time in `[S - length, T - length)` of some window."""
+    return union(*(select(arxiv_id).where(at >= start - n, at < end - n) for n in SPANS))
 
 
 async def _recount(
