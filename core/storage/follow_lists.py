@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select, text, update
+from sqlalchemy import and_, case, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.follows import accounts_to_add, name_key, trend_horizon
@@ -23,9 +23,9 @@ from core.signals import Signal, points
 from core.storage.follow_sums import (
     COPIES,
     FOLLOWS,
+    LOWEST_EXPONENT,
     SUMS,
     decayed,
-    of_chat,
     rebuild_chats,
     trend_key,
     unfollowed,
@@ -33,10 +33,9 @@ from core.storage.follow_sums import (
 from core.storage.ranking_reads import PAPERS_BY_IDS, filtered, reading, stats_in_order
 from core.storage.scores import from_db
 from core.storage.tables import FollowRow, PaperRow
-from core.storage.upsert import chunks, insert_for
+from core.storage.upsert import chunks, insert_for, of_chat
 
 _FIRST_BATCH = 64  # candidates read first; each further read takes four times as many
-_LOWEST_EXPONENT = -1000.0  # below this a bound is taken as 0 (2^-1000 is still a float)
 _ROUNDING = 1e-9  # relative margin on a bound for the rounding of sums and log-sums
 
 
@@ -63,7 +62,7 @@ class SqlFollowLists:
     async def add(self, chat: ChatRef, accounts: Sequence[Account], now: datetime) -> list[Account]:
         """Add the accounts the chat does not follow yet, all or none."""
         async with self._factory() as session, session.begin():
-            keys = select(FollowRow.network, FollowRow.key).where(*_of_chat(chat))
+            keys = select(FollowRow.network, FollowRow.key).where(*of_chat(FollowRow, chat))
             held = {(network, key) for network, key in await session.execute(keys)}
             new = accounts_to_add(held, accounts)
             rows = [
@@ -97,7 +96,7 @@ class SqlFollowLists:
         async with self._factory() as session, session.begin():
             result = await session.execute(
                 delete(FollowRow)
-                .where(*_of_chat(chat), or_(*wanted))
+                .where(*of_chat(FollowRow, chat), or_(*wanted))
                 .returning(FollowRow.network, FollowRow.key, FollowRow.shown)
             )
             removed = [Account(n, k, s) for n, k, s in result]
@@ -107,7 +106,7 @@ class SqlFollowLists:
     async def clear(self, chat: ChatRef) -> int:
         """Empty the chat's list."""
         async with self._factory() as session, session.begin():
-            result = await session.execute(delete(FollowRow).where(*_of_chat(chat)))
+            result = await session.execute(delete(FollowRow).where(*of_chat(FollowRow, chat)))
             await rebuild_chats(session, [chat], self._config)
             return int(cast(Any, result).rowcount or 0)
 
@@ -115,7 +114,7 @@ class SqlFollowLists:
         """Carry the chat's list over to its new id."""
         async with self._factory() as session, session.begin():
             await session.execute(
-                update(FollowRow).where(*_of_chat(old)).values(chat_id=new.chat_id)
+                update(FollowRow).where(*of_chat(FollowRow, old)).values(chat_id=new.chat_id)
             )
             await rebuild_chats(session, [old, new], self._config)
 
@@ -123,7 +122,7 @@ class SqlFollowLists:
         """How many accounts the chat follows, per network."""
         stmt = (
             select(FollowRow.network, func.count())
-            .where(*_of_chat(chat))
+            .where(*of_chat(FollowRow, chat))
             .group_by(FollowRow.network)
         )
         async with reading(self._factory) as connection:
@@ -133,7 +132,7 @@ class SqlFollowLists:
         """Followed accounts by network, then shown name."""
         stmt = (
             select(FollowRow.network, FollowRow.key, FollowRow.shown)
-            .where(*_of_chat(chat))
+            .where(*of_chat(FollowRow, chat))
             .order_by(FollowRow.network, FollowRow.shown, FollowRow.key)
             .limit(limit)
             .offset(offset)
@@ -196,7 +195,7 @@ class SqlFollowLists:
     ) -> Any:
         """The chat's papers with a followed share in the window, by the bound on their score."""
         order = SUMS.c.trend if query.window == "trending" else SUMS.c.sharers
-        stmt: Any = select(SUMS).where(*of_chat(SUMS, chat.platform, chat.chat_id))
+        stmt: Any = select(SUMS).where(*of_chat(SUMS, chat))
         if since is not None:
             stmt = stmt.where(SUMS.c.newest >= since)
         if query.category or query.words:
@@ -208,7 +207,7 @@ class SqlFollowLists:
         weight = max(self._config.weight(n) for n in SHARE_NETWORKS)
         if window == "trending":
             exponent = from_db(row.trend) - decay_exponent(now, self._config.half_life)
-            bound = weight * 2.0**exponent if exponent > _LOWEST_EXPONENT else 0.0
+            bound = weight * 2.0**exponent if exponent > LOWEST_EXPONENT else 0.0
         else:
             bound = weight * row.sharers
         return bound * (1 + _ROUNDING)
@@ -230,9 +229,7 @@ class SqlFollowLists:
             if query.window == "trending":
                 term = decayed(now, self._config, postgres)
                 columns.append(func.sum(case((mine, term), else_=0.0)).label(f"trend_{network}"))
-        stmt = select(*columns).where(
-            *of_chat(COPIES, chat.platform, chat.chat_id), COPIES.c.arxiv_id.in_(papers)
-        )
+        stmt = select(*columns).where(*of_chat(COPIES, chat), COPIES.c.arxiv_id.in_(papers))
         if since is not None:
             stmt = stmt.where(COPIES.c.last_at >= since)
         return stmt.group_by(COPIES.c.arxiv_id)
@@ -262,7 +259,3 @@ class SqlFollowLists:
             return trend_horizon(now, self._config.half_life)
         length = WINDOW_LENGTHS[query.window]
         return None if length is None else now - length
-
-
-def _of_chat(chat: ChatRef) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    return FollowRow.platform == chat.platform, FollowRow.chat_id == chat.chat_id

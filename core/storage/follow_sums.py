@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import astuple
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -42,16 +43,16 @@ from core.models import SHARE_NETWORKS, ChatRef
 from core.ports import Account
 from core.ranking import NEG_INF, RankingConfig, decay_exponent, log2_add
 from core.storage.scores import lock_writers, to_db
-from core.storage.tables import FollowRow, FollowSharerRow, FollowSumRow, SharerRow
+from core.storage.sharers import SHARERS
+from core.storage.tables import FollowRow, FollowSharerRow, FollowSumRow
 from core.storage.types import UtcDateTime
-from core.storage.upsert import chunks
+from core.storage.upsert import chunks, of_chat
 
 FOLLOWS = cast(Table, FollowRow.__table__)
-SHARERS = cast(Table, SharerRow.__table__)
 COPIES = cast(Table, FollowSharerRow.__table__)
 SUMS = cast(Table, FollowSumRow.__table__)
 _JULIAN_UNIX_EPOCH = 2440587.5  # julianday('1970-01-01')
-_LOWEST_EXPONENT = -1000.0  # 2^-1000 is still a normal float: no underflow on PostgreSQL
+LOWEST_EXPONENT = -1000.0  # 2^-1000 is still a normal float: no underflow on PostgreSQL
 _COPIED = ("arxiv_id", "source", "author", "first_at", "last_at")
 
 
@@ -72,24 +73,22 @@ def rebuild_chats_sync(
         connection.execute(delete(COPIES))
         connection.execute(delete(SUMS))
         listed = connection.execute(select(FOLLOWS.c.platform, FOLLOWS.c.chat_id).distinct())
-        targets = [(p, c) for p, c in listed]
-    else:
-        targets = [(c.platform, c.chat_id) for c in chats]
+        chats = [ChatRef(platform, chat_id) for platform, chat_id in listed]
     dialect_insert = postgresql.insert if postgres else sqlite.insert
-    for platform, chat_id in targets:
+    for chat in chats:
         for table in (COPIES, SUMS):
-            connection.execute(delete(table).where(*of_chat(table, platform, chat_id)))
+            connection.execute(delete(table).where(*of_chat(table, chat)))
         # In the copies' key order: appended, not inserted at random (a third of the time, and
         # less than DISTINCT would take). A sharer two of the chat's follows name is copied once.
         copied = (
             select(FOLLOWS.c.platform, FOLLOWS.c.chat_id, *(SHARERS.c[c] for c in _COPIED))
             .select_from(followed_sharers(postgres))
-            .where(*of_chat(FOLLOWS, platform, chat_id))
+            .where(*of_chat(FOLLOWS, chat))
             .order_by(SHARERS.c.arxiv_id, SHARERS.c.source, SHARERS.c.author)
         )
         copy = dialect_insert(COPIES).from_select(["platform", "chat_id", *_COPIED], copied)
         connection.execute(copy.on_conflict_do_nothing())
-        _sum(connection, platform, chat_id, None, config)
+        _sum(connection, chat, None, config)
 
 
 async def refold_shares(
@@ -107,7 +106,7 @@ async def refold_shares(
     by_account: dict[tuple[str, str], set[tuple[str, str, str]]] = defaultdict(set)
     for arxiv_id, source, author in keys:
         by_account[(source, author)].add((arxiv_id, source, author))
-    touched: dict[tuple[str, str], set[tuple[str, str, str]]] = defaultdict(set)
+    touched: dict[ChatRef, set[tuple[str, str, str]]] = defaultdict(set)
     for part in chunks(sorted(by_account)):
         named = or_(
             tuple_(FOLLOWS.c.network, FOLLOWS.c.key).in_(part),
@@ -117,19 +116,17 @@ async def refold_shares(
         found = await session.execute(select(*columns, FOLLOWS.c.key, FOLLOWS.c.shown).where(named))
         for platform, chat_id, network, key, shown in found:
             for name in {key, shown}:
-                touched[(platform, chat_id)] |= by_account.get((network, name), set())
+                touched[ChatRef(platform, chat_id)] |= by_account.get((network, name), set())
     if touched:
         await lock_writers(session)
-    for (platform, chat_id), sharers in sorted(touched.items()):
+    for chat, sharers in sorted(touched.items(), key=lambda item: astuple(item[0])):
         for part in chunks(sorted(sharers)):
             key = tuple_(COPIES.c.arxiv_id, COPIES.c.source, COPIES.c.author)
-            await session.execute(
-                delete(COPIES).where(*of_chat(COPIES, platform, chat_id), key.in_(part))
-            )
+            await session.execute(delete(COPIES).where(*of_chat(COPIES, chat), key.in_(part)))
             sharer = tuple_(SHARERS.c.arxiv_id, SHARERS.c.source, SHARERS.c.author)
-            await session.execute(_copy(platform, chat_id, sharer.in_(part)))
+            await session.execute(_copy(chat, sharer.in_(part)))
         papers = sorted({arxiv_id for arxiv_id, _, _ in sharers})
-        await (await session.connection()).run_sync(_resum, platform, chat_id, papers, config)
+        await (await session.connection()).run_sync(_resum, chat, papers, config)
 
 
 async def unfollowed(
@@ -140,7 +137,6 @@ async def unfollowed(
     A name another of the chat's follows still gives (two follows naming one account) is copied
     again from its account's sharers.
     """
-    platform, chat_id = chat.platform, chat.chat_id
     names = sorted({(a.network, name) for a in gone for name in (a.key, a.shown)})
     await lock_writers(session)
     papers: set[str] = set()
@@ -148,20 +144,18 @@ async def unfollowed(
         account = tuple_(COPIES.c.source, COPIES.c.author)
         dropped = await session.execute(
             delete(COPIES)
-            .where(*of_chat(COPIES, platform, chat_id), account.in_(part))
+            .where(*of_chat(COPIES, chat), account.in_(part))
             .returning(COPIES.c.arxiv_id)
         )
         papers.update(dropped.scalars())
-    held = select(FOLLOWS.c.network, FOLLOWS.c.key, FOLLOWS.c.shown).where(
-        *of_chat(FOLLOWS, platform, chat_id)
-    )
+    held = select(FOLLOWS.c.network, FOLLOWS.c.key, FOLLOWS.c.shown).where(*of_chat(FOLLOWS, chat))
     still = {(n, name) for n, k, s in await session.execute(held) for name in (k, s)}
     for part in chunks([name for name in names if name in still]):
         account = tuple_(SHARERS.c.source, SHARERS.c.author)
-        await session.execute(_copy(platform, chat_id, account.in_(part)))
+        await session.execute(_copy(chat, account.in_(part)))
         shared = select(SHARERS.c.arxiv_id).where(account.in_(part))
         papers.update((await session.execute(shared)).scalars())
-    await (await session.connection()).run_sync(_resum, platform, chat_id, sorted(papers), config)
+    await (await session.connection()).run_sync(_resum, chat, sorted(papers), config)
 
 
 def followed_sharers(postgres: bool) -> Any:
@@ -183,11 +177,11 @@ def decayed(now: datetime, config: RankingConfig, postgres: bool) -> ColumnEleme
     half_life = config.half_life.total_seconds()
     if postgres:
         age = func.extract("epoch", COPIES.c.first_at - literal(now, UtcDateTime()))
-        return func.power(2.0, func.greatest(age / half_life, _LOWEST_EXPONENT))
+        return func.power(2.0, func.greatest(age / half_life, LOWEST_EXPONENT))
     # SQLite keeps times as text: julianday reads it, in days.
     today = now.astimezone(UTC).timestamp() / 86400.0 + _JULIAN_UNIX_EPOCH
     age_days = func.julianday(COPIES.c.first_at) - today
-    return func.pow(2.0, func.max(age_days * (86400.0 / half_life), _LOWEST_EXPONENT))
+    return func.pow(2.0, func.max(age_days * (86400.0 / half_life), LOWEST_EXPONENT))
 
 
 def trend_key(decayed_sum: float, seen_at: datetime, config: RankingConfig) -> float:
@@ -195,45 +189,30 @@ def trend_key(decayed_sum: float, seen_at: datetime, config: RankingConfig) -> f
     return math.log2(decayed_sum) + decay_exponent(seen_at, config.half_life)
 
 
-def of_chat(table: Table, platform: str, chat_id: str) -> tuple[Any, Any]:
-    """The rows of one chat in `table`."""
-    return table.c.platform == platform, table.c.chat_id == chat_id
-
-
-def _copy(platform: str, chat_id: str, sharers: ColumnElement[bool]) -> Any:
+def _copy(chat: ChatRef, sharers: ColumnElement[bool]) -> Any:
     """An INSERT of these `sharers` into the chat's copies."""
-    copied = select(literal(platform), literal(chat_id), *(SHARERS.c[c] for c in _COPIED))
+    copied = select(literal(chat.platform), literal(chat.chat_id), *(SHARERS.c[c] for c in _COPIED))
     return insert(COPIES).from_select(["platform", "chat_id", *_COPIED], copied.where(sharers))
 
 
 def _resum(
-    connection: Connection,
-    platform: str,
-    chat_id: str,
-    papers: Sequence[str],
-    config: RankingConfig,
+    connection: Connection, chat: ChatRef, papers: Sequence[str], config: RankingConfig
 ) -> None:
     """Sum the chat's rows of these papers again from their copies."""
     for part in chunks(papers):
-        connection.execute(
-            delete(SUMS).where(*of_chat(SUMS, platform, chat_id), SUMS.c.arxiv_id.in_(part))
-        )
-        _sum(connection, platform, chat_id, part, config)
+        connection.execute(delete(SUMS).where(*of_chat(SUMS, chat), SUMS.c.arxiv_id.in_(part)))
+        _sum(connection, chat, part, config)
 
 
 def _sum(
-    connection: Connection,
-    platform: str,
-    chat_id: str,
-    papers: Sequence[str] | None,
-    config: RankingConfig,
+    connection: Connection, chat: ChatRef, papers: Sequence[str] | None, config: RankingConfig
 ) -> None:
     """Write the chat's sums (of `papers` only, when given) from its copied sharers.
 
     The terms are summed as seen at the newest last share among them: so no term is above 1,
     and every term within 1,000 half-lives of it is exact.
     """
-    copies = [*of_chat(COPIES, platform, chat_id)]
+    copies = [*of_chat(COPIES, chat)]
     if papers is not None:
         copies.append(COPIES.c.arxiv_id.in_(papers))
     now = connection.execute(select(func.max(COPIES.c.last_at)).where(*copies)).scalar()
@@ -252,12 +231,12 @@ def _sum(
         .where(*copies)
         .group_by(COPIES.c.arxiv_id, COPIES.c.source)
     )
-    for part in chunks(_rows(platform, chat_id, grouped, now, config), 1000):
+    for part in chunks(_rows(chat, grouped, now, config), 1000):
         connection.execute(SUMS.insert(), part)
 
 
 def _rows(
-    platform: str, chat_id: str, grouped: Iterable[Any], now: datetime, config: RankingConfig
+    chat: ChatRef, grouped: Iterable[Any], now: datetime, config: RankingConfig
 ) -> list[dict[str, Any]]:
     """The sums to store, one row per paper, from its sums per network."""
     rows: dict[str, dict[str, Any]] = {}
@@ -266,7 +245,7 @@ def _rows(
             continue
         row = rows.get(arxiv_id)
         if row is None:
-            row = rows[arxiv_id] = _empty(platform, chat_id, arxiv_id, oldest, newest)
+            row = rows[arxiv_id] = _empty(chat, arxiv_id, oldest, newest)
         key = trend_key(summed, now, config)
         row[f"sharers_{source}"] = count
         row[f"trend_{source}"] = key
@@ -279,10 +258,8 @@ def _rows(
     ]
 
 
-def _empty(
-    platform: str, chat_id: str, arxiv_id: str, oldest: datetime, newest: datetime
-) -> dict[str, Any]:
-    row: dict[str, Any] = {"platform": platform, "chat_id": chat_id, "arxiv_id": arxiv_id}
+def _empty(chat: ChatRef, arxiv_id: str, oldest: datetime, newest: datetime) -> dict[str, Any]:
+    row: dict[str, Any] = {"platform": chat.platform, "chat_id": chat.chat_id, "arxiv_id": arxiv_id}
     row.update(sharers=0, trend=NEG_INF, oldest=oldest, newest=newest)
     for network in SHARE_NETWORKS:
         row[f"sharers_{network}"] = 0

@@ -29,15 +29,14 @@ from core.storage.scores import (
     rescore,
     watermark,
 )
-from core.storage.sharers import insert_sharers
+from core.storage.sharers import SHARERS, insert_sharers
 from core.storage.source_state import SqlSourceState
 from core.storage.statistics import ImportStatistics
 from core.storage.sweep import rescore_all, sweep
-from core.storage.tables import CursorRow, MentionRow, SharerRow, SnapshotRow
+from core.storage.tables import CursorRow, MentionRow, SnapshotRow
 from core.storage.upsert import chunks, insert_for
 
 MENTIONS = cast(Table, MentionRow.__table__)
-SHARERS = cast(Table, SharerRow.__table__)
 SHARERS_KEY = (SHARERS.c.arxiv_id, SHARERS.c.source, SHARERS.c.author)
 SNAPSHOTS = cast(Table, SnapshotRow.__table__)
 SHARE = (MENTIONS.c.arxiv_id, MENTIONS.c.source, MENTIONS.c.author, MENTIONS.c.posted_at)

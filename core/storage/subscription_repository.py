@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.models import ChatRef, Platform
 from core.storage.ranking_reads import read_session
 from core.storage.subscription_tables import DeliveryRow, SentPaperRow, SubscriptionRow
-from core.storage.upsert import chunks, insert_for, is_postgres
+from core.storage.upsert import chunks, insert_for, is_postgres, of_chat
 from core.subscriptions import Delivery, DeliveryStatus, NewDelivery, Outcome, Subscription
 
 
@@ -39,7 +39,7 @@ class SqlSubscriptionStore:
         """Remove the chat's subscription."""
         async with self._factory() as session, session.begin():
             result = await session.execute(
-                delete(SubscriptionRow).where(*_is_chat(SubscriptionRow, chat))
+                delete(SubscriptionRow).where(*of_chat(SubscriptionRow, chat))
             )
             return bool(cast(Any, result).rowcount)
 
@@ -47,7 +47,7 @@ class SqlSubscriptionStore:
         """Return the chat's subscription."""
         async with read_session(self._factory) as session:
             row = await session.scalar(
-                select(SubscriptionRow).where(*_is_chat(SubscriptionRow, chat))
+                select(SubscriptionRow).where(*of_chat(SubscriptionRow, chat))
             )
             return None if row is None else _subscription(row)
 
@@ -62,7 +62,7 @@ class SqlSubscriptionStore:
         async with self._factory() as session, session.begin():
             await session.execute(
                 update(SubscriptionRow)
-                .where(*_is_chat(SubscriptionRow, chat))
+                .where(*of_chat(SubscriptionRow, chat))
                 .values(active=False, inactive_reason=reason)
             )
 
@@ -71,7 +71,7 @@ class SqlSubscriptionStore:
         async with self._factory() as session, session.begin():
             for table in (SubscriptionRow, DeliveryRow, SentPaperRow):
                 await session.execute(
-                    update(table).where(*_is_chat(table, old)).values(chat_id=new.chat_id)
+                    update(table).where(*of_chat(table, old)).values(chat_id=new.chat_id)
                 )
 
     async def enqueue(self, deliveries: Sequence[NewDelivery]) -> int:
@@ -249,20 +249,16 @@ class SqlSubscriptionStore:
         async with read_session(self._factory) as session:
             row = await session.scalar(
                 select(DeliveryRow)
-                .where(*_is_chat(DeliveryRow, chat))
+                .where(*of_chat(DeliveryRow, chat))
                 .order_by(DeliveryRow.local_date.desc())
                 .limit(1)
             )
             if row is None:
                 return None
             sub = await session.scalar(
-                select(SubscriptionRow).where(*_is_chat(SubscriptionRow, chat))
+                select(SubscriptionRow).where(*of_chat(SubscriptionRow, chat))
             )
             return _delivery(row, _subscription(sub) if sub else Subscription(chat))
-
-
-def _is_chat(table: Any, chat: ChatRef) -> tuple[Any, Any]:
-    return (table.platform == chat.platform, table.chat_id == chat.chat_id)
 
 
 def _subscription_values(s: Subscription) -> dict[str, Any]:
