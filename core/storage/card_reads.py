@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -12,20 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.models import SOURCES, DailySeries, Discussion, Mention
 from core.storage.tables import MentionRow, SnapshotRow
 
-# A share's columns, named as `Mention`'s fields.
+# A share's columns, named and ordered as `Mention`'s fields.
 _POSTS = (
-    select(
-        MentionRow.source,
-        MentionRow.post_id,
-        MentionRow.author,
-        MentionRow.posted_at,
-        MentionRow.kind,
-        MentionRow.arxiv_id,
-        MentionRow.version,
-        MentionRow.url,
-        MentionRow.text,
-        MentionRow.engagement,
-    )
+    select(*(getattr(MentionRow, f.name) for f in fields(Mention)))
     .where(MentionRow.arxiv_id == bindparam("arxiv_id"))
     .order_by(MentionRow.engagement.desc(), MentionRow.posted_at, MentionRow.id)
     .limit(bindparam("page", type_=Integer))
@@ -38,13 +28,7 @@ _LATEST = (
     .subquery()
 )
 _DISCUSSIONS = (
-    select(
-        SnapshotRow.source,
-        SnapshotRow.url,
-        SnapshotRow.title,
-        SnapshotRow.votes,
-        SnapshotRow.comments,
-    )
+    select(*(getattr(SnapshotRow, f.name) for f in fields(Discussion)))
     .join(
         _LATEST,
         (SnapshotRow.source == _LATEST.c.source)
