@@ -279,9 +279,17 @@ async def store(
             index_elements=["arxiv_id", "source", "kind"], set_=replace
         )
         await session.execute(stmt, list(part))
+    values: dict[str, Any] = {name: bindparam(f"b_{name}") for name in columns}
+    if newest is not None:
+        greatest = func.greatest if is_postgres(session) else func.max
+        newest_at = bindparam("b_newest", type_=UtcDateTime())
+        # SQLite's max() is NULL when an argument is: keep whichever side is known.
+        last = PAPERS.c.last_share_at
+        values["last_share_at"] = func.coalesce(greatest(last, newest_at), newest_at, last)
     later = newest or {}
     scores = [_score_row(p, signals[p].values(), config, later.get(p)) for p in papers]
-    await session.execute(_update_scores(session, columns, raise_last=newest is not None), scores)
+    by_id = PAPERS.c.arxiv_id == bindparam("b_arxiv_id")
+    await session.execute(update(PAPERS).where(by_id).values(values), scores)
 
 
 async def store_share_windows(
@@ -349,18 +357,6 @@ def _score_row(
         "b_trend": to_db(scores.trend),
         "b_newest": newest,
     }
-
-
-def _update_scores(session: AsyncSession, columns: Sequence[str], *, raise_last: bool) -> Any:
-    """UPDATE a paper's score `columns` by id, raising `last_share_at` to its newest share."""
-    values: dict[str, Any] = {name: bindparam(f"b_{name}") for name in columns}
-    if raise_last:
-        greatest = func.greatest if is_postgres(session) else func.max
-        newest = bindparam("b_newest", type_=UtcDateTime())
-        # SQLite's max() is NULL when an argument is: keep whichever side is known.
-        last = PAPERS.c.last_share_at
-        values["last_share_at"] = func.coalesce(greatest(last, newest), newest, last)
-    return update(PAPERS).where(PAPERS.c.arxiv_id == bindparam("b_arxiv_id")).values(values)
 
 
 async def read_snapshots(
