@@ -8,7 +8,7 @@ The stored scores are global (storage.scores), so a follow list keeps its own su
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -65,17 +65,8 @@ class SqlFollowLists:
             keys = select(FollowRow.network, FollowRow.key).where(*of_chat(FollowRow, chat))
             held = {(network, key) for network, key in await session.execute(keys)}
             new = accounts_to_add(held, accounts)
-            rows = [
-                {
-                    "platform": chat.platform,
-                    "chat_id": chat.chat_id,
-                    "network": a.network,
-                    "key": a.key,
-                    "shown": a.shown,
-                    "added_at": now,
-                }
-                for a in new.values()
-            ]
+            listed = {"platform": chat.platform, "chat_id": chat.chat_id, "added_at": now}
+            rows = [{**listed, **asdict(a)} for a in new.values()]
             for part in chunks(rows, 1000):
                 await session.execute(insert_for(session, FOLLOWS).on_conflict_do_nothing(), part)
             if new:
