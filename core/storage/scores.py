@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any, cast
 
@@ -70,6 +71,7 @@ SPANS = tuple(n for w in FIXED_WINDOWS if (n := WINDOW_LENGTHS[w]) is not None) 
 PAPERS = cast(Table, PaperRow.__table__)
 SIGNALS = cast(Table, SignalRow.__table__)
 META = cast(Table, MetaRow.__table__)
+SNAPSHOT_COLUMNS = tuple(getattr(SnapshotRow, f.name) for f in fields(Snapshot))  # in field order
 
 SignalKey = tuple[str, str]  # (source, kind)
 Signals = dict[str, dict[SignalKey, Signal]]  # paper -> its signals
@@ -366,15 +368,10 @@ async def read_snapshots(
     snaps: dict[tuple[str, str], list[Snapshot]] = defaultdict(list)
     for part in chunks(arxiv_ids):
         rows = await session.execute(
-            select(
-                SnapshotRow.arxiv_id,
-                SnapshotRow.source,
-                SnapshotRow.item_id,
-                SnapshotRow.taken_at,
-                SnapshotRow.votes,
-                SnapshotRow.comments,
-            ).where(SnapshotRow.arxiv_id.in_(part))
+            select(SnapshotRow.arxiv_id, SnapshotRow.source, *SNAPSHOT_COLUMNS).where(
+                SnapshotRow.arxiv_id.in_(part)
+            )
         )
-        for arxiv_id, source, item_id, taken_at, votes, comments in rows:
-            snaps[(arxiv_id, source)].append(Snapshot(item_id, taken_at, votes, comments))
+        for arxiv_id, source, *values in rows:
+            snaps[(arxiv_id, source)].append(Snapshot(*values))
     return snaps
