@@ -115,12 +115,11 @@ class SqlIngest:
                 .where(MentionRow.source == source, MentionRow.post_id == post_id)
                 .returning(MentionRow.arxiv_id, MentionRow.source, MentionRow.author)
             )
-            rows = result.all()
+            rows = [(arxiv_id, source, author) for arxiv_id, source, author in result]
             removed += len(rows)
-            gone.update((arxiv_id, source, author) for arxiv_id, source, author in rows)
-        for arxiv_id, source, author in sorted(gone):
+            gone.update(rows)
+        for sharer in sorted(gone):
             # Each sharer again from the shares that remain: one without any is gone.
-            sharer = (arxiv_id, source, author)
             await session.execute(delete(SHARERS).where(*_is(SHARERS_KEY, sharer)))
             await insert_sharers(session, select(*SHARE).where(*_is(SHARE[:3], sharer)))
         await refold_shares(session, gone, self._config)
