@@ -61,10 +61,7 @@ TARGET = "sweeping_to"  # T: where a running sweep takes them, and what writes c
 SIGNATURE = "scores_signature"  # the weights and half-life the stored scores were made with
 FLOOR = -1e308  # how -inf is stored: not every database takes infinities
 WRITERS_LOCK = 0x73636F726573  # an arbitrary advisory lock key: "scores"
-WINDOW_COLUMNS = (
-    *("score_day", "score_week", "score_month"),
-    *("networks_day", "networks_week", "networks_month"),
-)
+WINDOW_COLUMNS = tuple(f"{k}_{w}" for k in ("score", "networks") for w in ("day", "week", "month"))
 SCORE_COLUMNS = (*WINDOW_COLUMNS, "score_all", "networks_all", "trend")
 COUNT_COLUMNS = ("day", "week", "month")  # a signal row's window counts, as in SPANS
 SPANS = tuple(n for w in FIXED_WINDOWS if (n := WINDOW_LENGTHS[w]) is not None)  # day, week, month
