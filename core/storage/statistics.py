@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.storage.upsert import is_postgres
 
 FIRST_AFTER = 10_000  # shares stored before the first ANALYZE
-GROWTH = 1.0  # then each time the shares stored double: plans go wrong on near-empty tables
+GROWTH = 0.25  # then each time the shares stored grow by a quarter
 TABLES = "papers, paper_signals, sharers, mentions"
 
 
