@@ -133,6 +133,8 @@ def _migrate_sync(connection: Any, direction: str, revision: str) -> None:
 
     config = alembic_config(str(connection.engine.url))
     config.attributes["connection"] = connection
+    # Alembic reads the stored revision here, after the lock is held: what a process that
+    # migrated meanwhile committed is what this one starts from.
     getattr(command, direction)(config, revision)
 
 
