@@ -137,8 +137,8 @@ async def add_shares(
     if not spans:
         return
     await lock_writers(session)
-    inserted = await insert_sharers(session, rows)
-    before = await read_sharers(session, [k for k in spans if k not in inserted])
+    before = await read_sharers(session, rows)  # the others are new: no other writer meanwhile
+    await insert_sharers(session, rows)
     await widen_sharers(session, {k: spans[k] for k in before})
     papers = sorted(newest)
     signals = await read_signals(session, papers)
@@ -148,8 +148,8 @@ async def add_shares(
     for key, (first, last) in spans.items():
         arxiv_id, source, _ = key
         old = before.get(key)
-        if (old is None and key not in inserted) or (old is not None and first < old[0]):
-            redo.add(arxiv_id)  # gone meanwhile (a deletion), or an earlier first share
+        if old is not None and first < old[0]:
+            redo.add(arxiv_id)  # an earlier first share than the one the trend holds
             continue
         signal = signals[arxiv_id].get((source, "share")) or Signal(source, "share")
         counts = [signal.day, signal.week, signal.month, signal.total]

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import (
-    Select,
-    String,
-    Table,
-    and_,
-    bindparam,
-    column,
-    func,
-    select,
-    update,
-    values,
-)
+from sqlalchemy import Select, Table, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.storage.tables import SharerRow
 from core.storage.types import UtcDateTime
-from core.storage.upsert import chunks, insert_for, is_postgres
+from core.storage.upsert import insert_for, is_postgres
 
 Key = tuple[str, str, str]  # (arxiv_id, source, author)
 SHARERS = cast(Table, SharerRow.__table__)
@@ -30,34 +19,26 @@ KEY_COLUMNS = ("arxiv_id", "source", "author")
 
 
 async def read_sharers(
-    session: AsyncSession, keys: Sequence[Key]
-) -> dict[Key, tuple[datetime, datetime]]:
-    """Read stored sharers' first and last share."""
-    found: dict[Key, tuple[datetime, datetime]] = {}
-    for part in chunks(keys, 2000):
-        # Joined to the keys as a table, each is a primary-key lookup: SQLite plans a row-value
-        # `IN` list as a scan of the whole account index.
-        wanted = values(*(column(c, String) for c in KEY_COLUMNS), name="wanted").data(part)
-        wanted_keys = wanted.cte()
-        rows = await session.execute(
-            select(*(SHARERS.c[c] for c in (*KEY_COLUMNS, "first_at", "last_at"))).join_from(
-                wanted_keys,
-                SHARERS,
-                and_(*(SHARERS.c[c] == wanted_keys.c[c] for c in KEY_COLUMNS)),
-            )
-        )
-        for arxiv_id, source, author, first, last in rows:
-            found[(arxiv_id, source, author)] = (first, last)
-    return found
-
-
-async def insert_sharers(
     session: AsyncSession, shares: Select[str, str, str, datetime]
-) -> set[Key]:
+) -> dict[Key, tuple[datetime, datetime]]:
+    """Read the stored first and last share of the sharers of `shares`, before they are folded in.
+
+    `shares` selects (paper, network, account, time); a sharer not found is new. Joined to the
+    batch's rows, each is a primary-key lookup: a list of keys would be compiled anew each batch,
+    and SQLite plans a row-value `IN` list as a scan.
+    """
+    batch = shares.subquery("batch")
+    stored = select(*(SHARERS.c[c] for c in (*KEY_COLUMNS, "first_at", "last_at"))).join_from(
+        batch, SHARERS, and_(*(SHARERS.c[c] == batch.c[c] for c in KEY_COLUMNS))
+    )
+    return {(a, s, u): (first, last) for a, s, u, first, last in await session.execute(stored)}
+
+
+async def insert_sharers(session: AsyncSession, shares: Select[str, str, str, datetime]) -> None:
     """Insert the sharers of `shares` (paper, network, account, time) not stored yet.
 
-    Returns their keys. Folded from the stored shares in one statement, a batch's sharers
-    are not bound one by one again.
+    Folded from the stored shares in one statement, a batch's sharers are not bound one by one
+    again.
     """
     # Materialised first: grouped in the same query, SQLite would rather read every stored
     # share in key order than the batch's few by id (a million-row scan for a poll's five).
@@ -69,8 +50,7 @@ async def insert_sharers(
         .order_by(*keys)  # in key order: the B-tree takes the batch page by page
     )
     stmt = insert_for(session, SHARERS).from_select([*KEY_COLUMNS, "first_at", "last_at"], folded)
-    stmt = stmt.on_conflict_do_nothing().returning(*(SHARERS.c[c] for c in KEY_COLUMNS))
-    return {(a, s, u) for a, s, u in await session.execute(stmt)}
+    await session.execute(stmt.on_conflict_do_nothing())
 
 
 async def widen_sharers(session: AsyncSession, spans: Mapping[Key, list[datetime]]) -> None:
