@@ -34,6 +34,7 @@ from core.storage.source_state import SqlSourceState
 from core.storage.statistics import ImportStatistics
 from core.storage.sweep import rescore_all, sweep
 from core.storage.tables import CursorRow, MentionRow, SnapshotRow
+from core.storage.types import utc
 from core.storage.upsert import chunks, insert_for
 
 MENTIONS = cast(Table, MentionRow.__table__)
@@ -85,17 +86,21 @@ class SqlIngest:
             key=lambda r: r["arxiv_id"],
         )
         # The rows stored are those above the largest id before: ids only grow, and no other
-        # writer inserts meanwhile (SQLite's write lock, or the writers' lock). Read back so, a
-        # plain executemany stores them, twice as fast on SQLite as one with RETURNING.
+        # writer inserts meanwhile (SQLite's write lock, or the writers' lock). Found so, a plain
+        # executemany stores them, twice as fast on SQLite as one with RETURNING; when they are
+        # all the batch's rows, the batch's own values are the shares, not read back.
         await lock_writers(session)
         before = (await session.execute(select(func.max(MENTIONS.c.id)))).scalar()
         stmt = insert_for(session, MENTIONS).on_conflict_do_nothing()
         for part in chunks(rows, 5000):
             await session.execute(stmt, list(part))
         stored = true() if before is None else MENTIONS.c.id > before
-        # The shares as stored: of a post twice in one batch, the first row.
         stored_shares = select(*SHARE).where(stored)
-        shares = [(a, s, u, t) for a, s, u, t in await session.execute(stored_shares)]
+        count = select(func.count()).select_from(MENTIONS).where(stored)
+        if (await session.execute(count)).scalar_one() == len(rows):
+            shares = [(r["arxiv_id"], r["source"], r["author"], utc(r["posted_at"])) for r in rows]
+        else:  # some were stored before, or one post came twice (its first row is stored)
+            shares = [(a, s, u, t) for a, s, u, t in await session.execute(stored_shares)]
         await add_shares(session, shares, stored_shares, as_of, self._config)
         await refold_shares(session, {s[:3] for s in shares}, self._config)
         return ImportReport(mentions=len(shares), papers=len({s[0] for s in shares}))

@@ -25,7 +25,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         """Normalise to UTC; naive values are taken to be UTC already."""
         if value is None:
             return None
-        value = _utc(value)
+        value = utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
@@ -40,14 +40,14 @@ class UtcDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         """Return an aware UTC datetime."""
-        return None if value is None else _utc(value)
+        return None if value is None else utc(value)
 
 
 def sqlite_text(value: datetime | None) -> str | None:
     """`YYYY-MM-DD HH:MM:SS.ffffff` in UTC: the storage format of SQLAlchemy's SQLite DATETIME."""
-    return None if value is None else _utc(value).isoformat(" ", "microseconds")[:26]
+    return None if value is None else utc(value).isoformat(" ", "microseconds")[:26]
 
 
-def _utc(value: datetime) -> datetime:
+def utc(value: datetime) -> datetime:
     """The aware UTC time of `value`; a naive one is taken to be UTC already."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
