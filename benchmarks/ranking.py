@@ -311,6 +311,19 @@ def _papers(
 # --- measurements -----------------------------------------------------------------------------
 
 
+def cpu_check() -> float:
+    """Seconds a 10,000,000-step Python loop takes: how fast this machine is at the moment.
+
+    Machines of one kind differ, and one machine's speed drifts within an hour: printed before
+    and after the run, it tells whether two runs' figures can be compared.
+    """
+    start = time.perf_counter()
+    total = 0
+    for step in range(10_000_000):
+        total += step
+    return time.perf_counter() - start
+
+
 def percentile(samples: Sequence[float], p: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(samples)
@@ -532,6 +545,7 @@ def report(
     lat: dict[str, Any],
     size: int,
     backend: str,
+    cpu: tuple[float, float],
 ) -> None:
     n = len(data.mentions)
     rate, raw_rate = n / loads["mentions_s"], n / raw_s
@@ -560,11 +574,14 @@ def report(
         f"write lock waited    {_waits(lat['lock waits beside the sweep after 24 h'])}",
         f"database size        {size / 2**20:10.1f} MiB",
         f"peak RSS             {rss_mb:10.0f} MiB",
+        f"cpu check            {cpu[0]:.2f} s before, {cpu[1]:.2f} s after "
+        "(a 10,000,000-step Python loop)",
     ]
     print("\n".join(lines))
 
 
 async def run(args: argparse.Namespace) -> None:
+    before = cpu_check()
     t0 = time.perf_counter()
     data = generate(args.mentions, args.papers, args.days, args.seed)
     print(f"generated in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
@@ -598,7 +615,7 @@ async def run(args: argparse.Namespace) -> None:
         size = await (pg_size() if args.database_url else sqlite_size(path))
         raw_s = await raw_insert(engine, data.mentions)
         lat = await latencies(repo, registry, clock, data, args.seed, url)
-        report(args, data, loads, raw_s, lat, size, backend)
+        report(args, data, loads, raw_s, lat, size, backend, (before, cpu_check()))
     finally:
         await engine.dispose()
         if drop is not None and not args.keep:
