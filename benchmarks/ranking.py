@@ -11,9 +11,11 @@ for a few thousand papers, and arXiv metadata for most papers.
 
 Mentions go in through `SqlPaperRepository.add_mentions` in batches of `IMPORT_BATCH` (20,000),
 in time order, as `trending-arxiv import` feeds them, and the import ends with a sweep, as the
-command does. The same rows are then inserted with a raw `executemany` into a copy of the
-mentions table (same columns and indexes) on the same database, through the engine's own driver
-connection, a commit per batch of the same size.
+command does. Right after each batch, the same rows are inserted with a raw `executemany` into a
+copy of the mentions table (same columns and indexes; on SQLite in a file of its own beside the
+store, with the store's settings; on PostgreSQL in the same database), through the driver's own
+connection, a commit per batch: alternated so, both inserts see the machine at the same speed,
+which drifts within a run (the `cpu check` line).
 
 The generated data set is kept out of the garbage collector's view (`gc.freeze`): a real
 import holds one batch of its file, not a million mentions, and the collector's full passes over
@@ -331,15 +333,26 @@ def percentile(samples: Sequence[float], p: float) -> float:
 
 
 async def import_all(
-    repo: SqlPaperRepository, registry: Registry, clock: MovingClock, data: Dataset
+    repo: SqlPaperRepository,
+    registry: Registry,
+    clock: MovingClock,
+    data: Dataset,
+    raw: RawInsert | None = None,
 ) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    start = time.perf_counter()
+    """Import the data set as `trending-arxiv import` does, timing each part.
+
+    With `raw`, each batch is also inserted raw right after it is imported, so both inserts
+    see the machine as it is at that moment (its speed drifts within a run).
+    """
+    out: dict[str, Any] = {"mentions_s": 0.0, "raw_s": 0.0}
     stored = 0
     for i in range(0, len(data.mentions), BATCH):
-        report = await repo.add_mentions(data.mentions[i : i + BATCH])
-        stored += report.mentions
-    out["mentions_s"] = time.perf_counter() - start
+        batch = data.mentions[i : i + BATCH]
+        start = time.perf_counter()
+        stored += (await repo.add_mentions(batch)).mentions
+        out["mentions_s"] += time.perf_counter() - start
+        if raw is not None:
+            out["raw_s"] += await raw.insert(batch)
     if stored != len(data.mentions):
         raise SystemExit(f"stored {stored} of {len(data.mentions)} mentions")
     start = time.perf_counter()
@@ -383,35 +396,47 @@ def _raw_value(m: Mention, sqlite: bool) -> tuple[Any, ...]:
     )
 
 
-async def raw_insert(engine: AsyncEngine, mentions: Sequence[Mention]) -> float:
-    """Insert the rows with the driver's executemany, a commit per batch; return seconds."""
-    table = _raw_table()
-    sqlite = engine.dialect.name == "sqlite"
-    async with engine.begin() as conn:
-        await conn.run_sync(table.create)
-    cols = ", ".join(MENTION_COLUMNS)
-    try:
-        async with engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver: Any = raw.driver_connection
-            if sqlite:
-                marks = ", ".join("?" for _ in MENTION_COLUMNS)
-            else:
-                marks = ", ".join(f"${i + 1}" for i in range(len(MENTION_COLUMNS)))
-            sql = f"INSERT INTO {table.name} ({cols}) VALUES ({marks})"
-            start = time.perf_counter()
-            for i in range(0, len(mentions), BATCH):
-                rows = [_raw_value(m, sqlite) for m in mentions[i : i + BATCH]]
-                if sqlite:
-                    await driver.executemany(sql, rows)
-                    await driver.commit()
-                else:
-                    async with driver.transaction():
-                        await driver.executemany(sql, rows)
-            return time.perf_counter() - start
-    finally:
-        async with engine.begin() as conn:
-            await conn.run_sync(table.drop)
+class RawInsert:
+    """Batches through the driver's executemany into a copy of the mentions table, a commit each.
+
+    The copy has the same columns and indexes, on the database of `engine`.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._table = _raw_table()
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._driver: Any = None
+
+    async def __aenter__(self) -> RawInsert:
+        async with self._engine.begin() as conn:
+            await conn.run_sync(self._table.create)
+        self._conn = await self._engine.connect()
+        self._driver = (await self._conn.get_raw_connection()).driver_connection
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._conn.close()
+        async with self._engine.begin() as conn:
+            await conn.run_sync(self._table.drop)
+
+    async def insert(self, mentions: Sequence[Mention]) -> float:
+        """Insert one batch and commit; return seconds."""
+        cols = ", ".join(MENTION_COLUMNS)
+        if self._sqlite:
+            marks = ", ".join("?" for _ in MENTION_COLUMNS)
+        else:
+            marks = ", ".join(f"${i + 1}" for i in range(len(MENTION_COLUMNS)))
+        sql = f"INSERT INTO {self._table.name} ({cols}) VALUES ({marks})"
+        start = time.perf_counter()
+        rows = [_raw_value(m, self._sqlite) for m in mentions]
+        if self._sqlite:
+            await self._driver.executemany(sql, rows)
+            await self._driver.commit()
+        else:
+            async with self._driver.transaction():
+                await self._driver.executemany(sql, rows)
+        return time.perf_counter() - start
 
 
 async def ask(registry: Registry, command: str, *args: str) -> str:
@@ -610,10 +635,20 @@ async def run(args: argparse.Namespace) -> None:
         config = RankingConfig()
         repo = SqlPaperRepository(session_factory(engine), config, clock)
         registry = build_commands(repo, MetadataService(repo, None, clock), clock, config)
-        loads = await import_all(repo, registry, clock, data)
+        # On SQLite the raw rows go to a file of their own, which the store's size leaves out.
+        raw_path = None if args.database_url else path.with_name(f"raw-{path.name}")
+        raw_engine = create_engine(f"sqlite+aiosqlite:///{raw_path}") if raw_path else engine
+        try:
+            async with RawInsert(raw_engine) as raw:
+                loads = await import_all(repo, registry, clock, data, raw)
+        finally:
+            if raw_path is not None:
+                await raw_engine.dispose()
+                for leftover in raw_path.parent.glob(raw_path.name + "*"):
+                    leftover.unlink()
         print(f"imported in {loads['mentions_s']:.1f} s", file=sys.stderr)
         size = await (pg_size() if args.database_url else sqlite_size(path))
-        raw_s = await raw_insert(engine, data.mentions)
+        raw_s = loads["raw_s"]
         lat = await latencies(repo, registry, clock, data, args.seed, url)
         report(args, data, loads, raw_s, lat, size, backend, (before, cpu_check()))
     finally:
