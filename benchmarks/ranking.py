@@ -406,6 +406,12 @@ class RawInsert:
         self._engine = engine
         self._table = _raw_table()
         self._sqlite = engine.dialect.name == "sqlite"
+        if self._sqlite:
+            marks = ", ".join("?" for _ in MENTION_COLUMNS)
+        else:
+            marks = ", ".join(f"${i + 1}" for i in range(len(MENTION_COLUMNS)))
+        cols = ", ".join(MENTION_COLUMNS)
+        self._sql = f"INSERT INTO {self._table.name} ({cols}) VALUES ({marks})"
         self._driver: Any = None
 
     async def __aenter__(self) -> RawInsert:
@@ -422,20 +428,14 @@ class RawInsert:
 
     async def insert(self, mentions: Sequence[Mention]) -> float:
         """Insert one batch and commit; return seconds."""
-        cols = ", ".join(MENTION_COLUMNS)
-        if self._sqlite:
-            marks = ", ".join("?" for _ in MENTION_COLUMNS)
-        else:
-            marks = ", ".join(f"${i + 1}" for i in range(len(MENTION_COLUMNS)))
-        sql = f"INSERT INTO {self._table.name} ({cols}) VALUES ({marks})"
         start = time.perf_counter()
         rows = [_raw_value(m, self._sqlite) for m in mentions]
         if self._sqlite:
-            await self._driver.executemany(sql, rows)
+            await self._driver.executemany(self._sql, rows)
             await self._driver.commit()
         else:
             async with self._driver.transaction():
-                await self._driver.executemany(sql, rows)
+                await self._driver.executemany(self._sql, rows)
         return time.perf_counter() - start
 
 

@@ -44,7 +44,7 @@ from core.models import SHARE_NETWORKS, ChatRef
 from core.ports import Account
 from core.ranking import NEG_INF, RankingConfig, decay_exponent, log2_add
 from core.storage.scores import lock_writers, to_db
-from core.storage.sharers import SHARERS
+from core.storage.sharers import COLUMNS, KEY_COLUMNS, SHARERS
 from core.storage.tables import FollowRow, FollowSharerRow, FollowSumRow
 from core.storage.types import UtcDateTime
 from core.storage.upsert import chunks, of_chat
@@ -54,9 +54,7 @@ COPIES = cast(Table, FollowSharerRow.__table__)
 SUMS = cast(Table, FollowSumRow.__table__)
 _JULIAN_UNIX_EPOCH = 2440587.5  # julianday('1970-01-01')
 LOWEST_EXPONENT = -1000.0  # 2^-1000 is still a normal float: no underflow on PostgreSQL
-_KEY = ("arxiv_id", "source", "author")
-_BOUND = tuple(f"k_{c}" for c in _KEY)  # a sharer key's parameters in statements by key
-_COPIED = (*_KEY, "first_at", "last_at")
+_BOUND = tuple(f"k_{c}" for c in KEY_COLUMNS)  # a sharer key's parameters in statements by key
 
 
 async def rebuild_chats(
@@ -84,12 +82,12 @@ def rebuild_chats_sync(
         # In the copies' key order: appended, not inserted at random (a third of the time, and
         # less than DISTINCT would take). A sharer two of the chat's follows name is copied once.
         copied = (
-            select(FOLLOWS.c.platform, FOLLOWS.c.chat_id, *(SHARERS.c[c] for c in _COPIED))
+            select(FOLLOWS.c.platform, FOLLOWS.c.chat_id, *(SHARERS.c[c] for c in COLUMNS))
             .select_from(followed_sharers(postgres))
             .where(*of_chat(FOLLOWS, chat))
             .order_by(SHARERS.c.arxiv_id, SHARERS.c.source, SHARERS.c.author)
         )
-        copy = dialect_insert(COPIES).from_select(["platform", "chat_id", *_COPIED], copied)
+        copy = dialect_insert(COPIES).from_select(["platform", "chat_id", *COLUMNS], copied)
         connection.execute(copy.on_conflict_do_nothing())
         _sum(connection, chat, None, config)
 
@@ -125,9 +123,7 @@ async def refold_shares(
     for chat, sharers in sorted(touched.items(), key=lambda item: astuple(item[0])):
         # One statement a sharer, each a primary-key lookup: a row-value `IN` list is planned
         # by SQLite as a scan of every sharer (2.4 s for 5,000 sharers at a million shares).
-        bound = [
-            {f"k_{c}": value for c, value in zip(_KEY, k, strict=True)} for k in sorted(sharers)
-        ]
+        bound = [dict(zip(_BOUND, k, strict=True)) for k in sorted(sharers)]
         await session.execute(delete(COPIES).where(*of_chat(COPIES, chat), *_by_key(COPIES)), bound)
         await session.execute(_copy(chat, and_(*_by_key(SHARERS))), bound)
         papers = sorted({arxiv_id for arxiv_id, _, _ in sharers})
@@ -196,13 +192,13 @@ def trend_key(decayed_sum: float, seen_at: datetime, config: RankingConfig) -> f
 
 def _by_key(table: Table) -> list[ColumnElement[bool]]:
     """The row of `table` whose sharer key is bound as `k_arxiv_id`, `k_source`, `k_author`."""
-    return [table.c[c] == bindparam(b) for c, b in zip(_KEY, _BOUND, strict=True)]
+    return [table.c[c] == bindparam(b) for c, b in zip(KEY_COLUMNS, _BOUND, strict=True)]
 
 
 def _copy(chat: ChatRef, sharers: ColumnElement[bool]) -> Any:
     """An INSERT of these `sharers` into the chat's copies."""
-    copied = select(literal(chat.platform), literal(chat.chat_id), *(SHARERS.c[c] for c in _COPIED))
-    return insert(COPIES).from_select(["platform", "chat_id", *_COPIED], copied.where(sharers))
+    copied = select(literal(chat.platform), literal(chat.chat_id), *(SHARERS.c[c] for c in COLUMNS))
+    return insert(COPIES).from_select(["platform", "chat_id", *COLUMNS], copied.where(sharers))
 
 
 def _resum(

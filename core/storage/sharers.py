@@ -16,6 +16,7 @@ from core.storage.upsert import insert_for, is_postgres
 Key = tuple[str, str, str]  # (arxiv_id, source, author)
 SHARERS = cast(Table, SharerRow.__table__)
 KEY_COLUMNS = ("arxiv_id", "source", "author")
+COLUMNS = (*KEY_COLUMNS, "first_at", "last_at")
 
 
 async def read_sharers(
@@ -28,7 +29,7 @@ async def read_sharers(
     and SQLite plans a row-value `IN` list as a scan.
     """
     batch = shares.subquery("batch")
-    stored = select(*(SHARERS.c[c] for c in (*KEY_COLUMNS, "first_at", "last_at"))).join_from(
+    stored = select(*(SHARERS.c[c] for c in COLUMNS)).join_from(
         batch, SHARERS, and_(*(SHARERS.c[c] == batch.c[c] for c in KEY_COLUMNS))
     )
     return {(a, s, u): (first, last) for a, s, u, first, last in await session.execute(stored)}
@@ -49,7 +50,7 @@ async def insert_sharers(session: AsyncSession, shares: Select[str, str, str, da
         .group_by(*keys)
         .order_by(*keys)  # in key order: the B-tree takes the batch page by page
     )
-    stmt = insert_for(session, SHARERS).from_select([*KEY_COLUMNS, "first_at", "last_at"], folded)
+    stmt = insert_for(session, SHARERS).from_select(COLUMNS, folded)
     await session.execute(stmt.on_conflict_do_nothing())
 
 

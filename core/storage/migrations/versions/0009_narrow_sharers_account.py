@@ -2,7 +2,7 @@
 
 Revision ID: 0009
 Revises: 0008
-Create Date: 2026-12-07
+Create Date: 2026-12-05
 
 Since follow sums (0008) no ranking reads sharers by account: only copying a newly followed
 account's sharers does, a few hundred rows at a time. The account index keeps its two key
