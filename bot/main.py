@@ -23,10 +23,12 @@ from core.importer import MAX_LINE_BYTES, read_mentions
 from core.models import ChatRef
 from core.registry import Request
 from core.replies import Failure, Problem
+from core.scheduling import finish, pause
 from core.storage.faults import database_fault
 
 logger = logging.getLogger("trending_arxiv")
 METADATA_INTERVAL = 60.0
+STOP_GRACE = 5.0  # seconds the chat's background steps get to end when it does
 ONE_SHOTS = ("top", "paper", "search", "new")  # print one reply and exit
 
 
@@ -265,29 +267,29 @@ async def chat(engine: Engine) -> int:
     from bot.sweeping import sweep_forever
     from core.storage.locks import locks_for
 
-    background = [
-        asyncio.create_task(_fill_metadata(engine)),
-        asyncio.create_task(sweep_forever(engine, locks_for(engine.database))),
-    ]
+    stop = asyncio.Event()
+    background = {
+        asyncio.create_task(_fill_metadata(engine, stop)),
+        asyncio.create_task(sweep_forever(engine, locks_for(engine.database), stop)),
+    }
     try:
         await run_chat(engine.registry, sys.stdin, sys.stdout, prompt=interactive)
     finally:
-        for task in background:
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*background)
+        # The store closes next: a step in flight ends first, or is cancelled after the grace.
+        stop.set()
+        await finish(background, STOP_GRACE)
     return 0
 
 
-async def _fill_metadata(engine: Engine) -> None:
+async def _fill_metadata(engine: Engine, stop: asyncio.Event) -> None:
     failures = FailureLog(logger, engine.clock)
-    while True:
+    while not stop.is_set():
         try:
             await engine.metadata.fill_missing()
             failures.succeeded("metadata fill")
         except Exception as exc:  # the chat must go on whatever arXiv or the store does
             failures.failed("metadata fill", exc, f"next try in {METADATA_INTERVAL:g} s")
-        await asyncio.sleep(METADATA_INTERVAL)
+        await pause(stop, METADATA_INTERVAL)
 
 
 async def import_file(engine: Engine, path: str) -> int:

@@ -8,7 +8,7 @@ from functools import partial
 
 from bot.wiring import Engine
 from core.locks import Locks
-from core.scheduling import Job
+from core.scheduling import Job, pause
 from core.sweeping import SWEEP_SECONDS, sweep_scores
 
 logger = logging.getLogger(__name__)
@@ -19,11 +19,11 @@ def sweep_job(engine: Engine, locks: Locks) -> Job:
     return Job("sweep", partial(sweep_scores, engine.repo, engine.clock, locks), SWEEP_SECONDS)
 
 
-async def sweep_forever(engine: Engine, locks: Locks) -> None:
-    """The same without a scheduler, for the console chat: until cancelled."""
-    while True:
+async def sweep_forever(engine: Engine, locks: Locks, stop: asyncio.Event) -> None:
+    """The same without a scheduler, for the console chat: until `stop`, after a whole sweep."""
+    while not stop.is_set():
         try:
             await sweep_scores(engine.repo, engine.clock, locks)
         except Exception:  # the chat must go on whatever the store does
             logger.exception("sweep failed")
-        await asyncio.sleep(SWEEP_SECONDS)
+        await pause(stop, SWEEP_SECONDS)

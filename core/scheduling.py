@@ -8,9 +8,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -68,13 +69,7 @@ class Scheduler:
         """
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
-        running = set(self._running)
-        if running:
-            await asyncio.wait(running, timeout=grace)
-        for task in running:
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*running, return_exceptions=True)
+        await finish(set(self._running), grace)
 
     def _guarded(self, job: Job) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
@@ -94,3 +89,23 @@ class Scheduler:
                     self._running.discard(task)
 
         return run
+
+
+async def finish(tasks: Collection[asyncio.Task[Any]], grace: float) -> None:
+    """Let `tasks` finish for `grace` seconds, then cancel those still running and wait for them.
+
+    A task cancelled mid-statement leaves its connection to be rolled back while the engine may
+    be closing: let a step in flight end first.
+    """
+    if tasks:
+        await asyncio.wait(tasks, timeout=grace)
+    for task in tasks:
+        task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def pause(stop: asyncio.Event, seconds: float) -> None:
+    """Wait `seconds`, or less if `stop` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
