@@ -66,9 +66,9 @@ class SqlPaperMetadata:
             return int((await connection.execute(waiting)).scalar_one())
 
 
-async def track(session: AsyncSession, arxiv_ids: set[str], now: datetime) -> None:
+async def track(session: AsyncSession, arxiv_ids: set[str]) -> None:
     """Add the rows of papers not met before (no scores yet)."""
-    rows = [{"arxiv_id": i, "first_seen_at": now} for i in sorted(arxiv_ids)]
+    rows = [{"arxiv_id": i} for i in sorted(arxiv_ids)]
     for part in chunks(rows, 5000):
         await session.execute(insert_for(session, PAPERS).on_conflict_do_nothing(), list(part))
 
@@ -78,7 +78,7 @@ async def save_papers(session: AsyncSession, papers: Sequence[Paper], now: datet
     described = [p for p in papers if p.has_metadata]
     if not described:
         return
-    await track(session, {p.arxiv_id for p in described}, now)
+    await track(session, {p.arxiv_id for p in described})
     # A listing may not know what the API told us (a cross-list has no date): never blank
     # a known field. Rows with different keys are grouped into one executemany each.
     rows = [

@@ -19,7 +19,7 @@ from core.models import ImportReport, Mention, VoteSnapshot
 from core.ports import Batch, Clock, SweepReport
 from core.ranking import RankingConfig
 from core.storage.follow_sums import rebuild_chats, refold_shares
-from core.storage.paper_metadata import SqlPaperMetadata, save_papers, track
+from core.storage.paper_metadata import SqlPaperMetadata, save_papers
 from core.storage.ranking_reads import SqlRankingReads
 from core.storage.scores import (
     PAPERS,
@@ -79,7 +79,6 @@ class SqlIngest:
             return ImportReport()
         now = self._clock.now()
         as_of = await watermark(session, now, self._config)
-        await track(session, {m.arxiv_id for m in mentions}, now)
         # In paper order: the mentions' paper index takes a batch page by page.
         rows = sorted(
             ({c: getattr(m, c) for c in MENTION_COLUMNS} for m in mentions),
@@ -162,7 +161,6 @@ class SqlIngest:
             return 0
         now = self._clock.now()
         as_of = await watermark(session, now, self._config)
-        await track(session, {s.arxiv_id for s in snapshots}, now)
         rows = [{c.key: getattr(s, c.key) for c in SNAPSHOTS.c} for s in snapshots]
         voted: list[str] = []
         stmt = insert_for(session, SNAPSHOTS).on_conflict_do_nothing()

@@ -36,7 +36,6 @@ from typing import Any, cast
 from sqlalchemy import (
     Select,
     Table,
-    bindparam,
     case,
     delete,
     distinct,
@@ -53,7 +52,6 @@ from core.ranking import NEG_INF, WINDOW_LENGTHS, RankingConfig, decay_exponent,
 from core.signals import FIXED_WINDOWS, Signal, Snapshot, share_signal, stored_scores, vote_signal
 from core.storage.sharers import Key, insert_sharers, read_sharers, widen_sharers
 from core.storage.tables import MetaRow, PaperRow, SharerRow, SignalRow, SnapshotRow
-from core.storage.types import UtcDateTime
 from core.storage.upsert import chunks, insert_for, is_postgres
 
 WATERMARK = "swept_until"  # S: the moment the window counts are as of
@@ -278,17 +276,18 @@ async def store(
             index_elements=["arxiv_id", "source", "kind"], set_=replace
         )
         await session.execute(stmt, list(part))
-    values: dict[str, Any] = {name: bindparam(f"b_{name}") for name in columns}
+    # An upsert: a paper met for the first time gets its row here, with its first scores.
+    stmt = insert_for(session, PAPERS)
+    values: dict[str, Any] = {name: stmt.excluded[name] for name in columns}
     if newest is not None:
         greatest = func.greatest if is_postgres(session) else func.max
-        newest_at = bindparam("b_newest", type_=UtcDateTime())
+        newest_at, last = stmt.excluded.last_share_at, PAPERS.c.last_share_at
         # SQLite's max() is NULL when an argument is: keep whichever side is known.
-        last = PAPERS.c.last_share_at
         values["last_share_at"] = func.coalesce(greatest(last, newest_at), newest_at, last)
     later = newest or {}
     scores = [_score_row(p, signals[p].values(), config, later.get(p)) for p in papers]
-    by_id = PAPERS.c.arxiv_id == bindparam("b_arxiv_id")
-    await session.execute(update(PAPERS).where(by_id).values(values), scores)
+    upsert = stmt.on_conflict_do_update(index_elements=["arxiv_id"], set_=values)
+    await session.execute(upsert, scores)
 
 
 async def store_share_windows(
@@ -344,17 +343,17 @@ def _score_row(
 ) -> dict[str, Any]:
     scores = stored_scores(list(signals), config)
     return {
-        "b_arxiv_id": arxiv_id,
-        "b_score_day": scores.day,
-        "b_score_week": scores.week,
-        "b_score_month": scores.month,
-        "b_score_all": scores.all,
-        "b_networks_day": scores.networks_day,
-        "b_networks_week": scores.networks_week,
-        "b_networks_month": scores.networks_month,
-        "b_networks_all": scores.networks_all,
-        "b_trend": to_db(scores.trend),
-        "b_newest": newest,
+        "arxiv_id": arxiv_id,
+        "score_day": scores.day,
+        "score_week": scores.week,
+        "score_month": scores.month,
+        "score_all": scores.all,
+        "networks_day": scores.networks_day,
+        "networks_week": scores.networks_week,
+        "networks_month": scores.networks_month,
+        "networks_all": scores.networks_all,
+        "trend": to_db(scores.trend),
+        "last_share_at": newest,
     }
 
 

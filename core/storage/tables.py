@@ -63,7 +63,6 @@ class PaperRow(Base):
     version: Mapped[int | None] = mapped_column(Integer)
     metadata_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     unknown_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    first_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_share_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Window scores as of the sweep's watermark; the trending key at any time (storage.scores).
     score_day: Mapped[float] = mapped_column(Float, default=0.0)

@@ -468,6 +468,15 @@ SIGNAL_ROWS_0007: Rows = {
 }
 
 
+# Revision 0010: papers without the moment they were first seen, which nothing read.
+SIGNAL_ROWS_0010: Rows = {
+    **SIGNAL_ROWS_0007,
+    "papers": [
+        {k: v for k, v in row.items() if k != "first_seen_at"} for row in SIGNAL_ROWS_0007["papers"]
+    ],
+}
+
+
 # Revision 0008: each chat's followed sharers, copied and summed per paper. Alice (by her
 # handle) and Carol shared 2401.00001; the log-sums are `core.ranking.decay_exponent` of their
 # first shares.

@@ -55,6 +55,7 @@ from tests.storage.stairway_rows import (
     SIGNAL_ROWS,
     SIGNAL_ROWS_0005,
     SIGNAL_ROWS_0007,
+    SIGNAL_ROWS_0010,
     Rows,
 )
 
@@ -160,6 +161,10 @@ SEEDS: dict[str, Seed] = {
     ),
     "0008": Seed(
         SIGNAL_ROWS_0007 | DIGEST_ROWS_0006 | FOLLOW_ROWS_0008,
+        (tell_signals, tell_digests, tell_follows),
+    ),
+    "0010": Seed(
+        SIGNAL_ROWS_0010 | DIGEST_ROWS_0006 | FOLLOW_ROWS_0008,
         (tell_signals, tell_digests, tell_follows),
     ),
 }
