@@ -126,48 +126,85 @@ async def add_shares(
 
     `rows` selects the same shares as stored: new sharers are folded from them in SQL.
     """
-    spans: dict[Key, list[datetime]] = {}
-    newest: dict[str, datetime] = {}
-    for arxiv_id, source, author, posted_at in shares:
-        span = spans.setdefault((arxiv_id, source, author), [posted_at, posted_at])
-        span[0], span[1] = min(span[0], posted_at), max(span[1], posted_at)
-        newest[arxiv_id] = max(newest.get(arxiv_id, posted_at), posted_at)
+    spans = _spans(shares)
     if not spans:
         return
+    newest: dict[str, datetime] = {}
+    for (arxiv_id, _, _), (_, last) in spans.items():
+        newest[arxiv_id] = max(newest.get(arxiv_id, last), last)
     await lock_writers(session)
     before = await read_sharers(session, rows)  # the others are new: no other writer meanwhile
     await insert_sharers(session, rows)
     await widen_sharers(session, {k: spans[k] for k in before})
     papers = sorted(newest)
     signals = await read_signals(session, papers)
-    limits = [as_of - length for length in SPANS]
-    redo: set[str] = set()
-    changed: set[tuple[str, SignalKey]] = set()
-    for key, (first, last) in spans.items():
-        arxiv_id, source, _ = key
-        old = before.get(key)
-        if old is not None and first < old[0]:
-            redo.add(arxiv_id)  # an earlier first share than the one the trend holds
-            continue
-        signal = signals[arxiv_id].get((source, "share")) or Signal(source, "share")
-        counts = [signal.day, signal.week, signal.month, signal.total]
-        trend = signal.trend
-        if old is None:  # a new sharer: one more in each window it is in, one more term
-            for w, limit in enumerate(limits):
-                counts[w] += last >= limit
-            counts[3] += 1
-            trend = log2_add(trend, decay_exponent(first, config.half_life))
-        else:
-            moved = max(old[1], last)
-            for w, limit in enumerate(limits):
-                counts[w] += int(moved >= limit) - int(old[1] >= limit)
-        day, week, month, total = counts
-        signals[arxiv_id][(source, "share")] = Signal(
-            source, "share", day, week, month, total, trend
-        )
-        changed.add((arxiv_id, (source, "share")))
+    redo: set[str] = set()  # a sharer's share earlier than the first one its term holds
+    gains = _gains(spans, before, as_of, config, redo)
+    for (arxiv_id, source), (day, week, month, total, trend) in gains.items():
+        if arxiv_id not in redo:
+            old = signals[arxiv_id].get((source, "share")) or Signal(source, "share")
+            signals[arxiv_id][(source, "share")] = Signal(
+                source,
+                "share",
+                old.day + day,
+                old.week + week,
+                old.month + month,
+                old.total + total,
+                log2_add(old.trend, trend),
+            )
+    changed = {(arxiv_id, (source, "share")) for arxiv_id, source in gains}
     await store(session, [p for p in papers if p not in redo], signals, config, newest, changed)
     await rescore(session, sorted(redo), as_of, config, newest)
+
+
+def _spans(shares: Iterable[tuple[str, str, str, datetime]]) -> dict[Key, list[datetime]]:
+    """Each sharer's first and last share among `shares`."""
+    spans: dict[Key, list[datetime]] = {}
+    for arxiv_id, source, author, posted_at in shares:
+        span = spans.get((arxiv_id, source, author))
+        if span is None:
+            spans[(arxiv_id, source, author)] = [posted_at, posted_at]
+        elif posted_at < span[0]:
+            span[0] = posted_at
+        elif posted_at > span[1]:
+            span[1] = posted_at
+    return spans
+
+
+def _gains(
+    spans: Mapping[Key, Sequence[datetime]],
+    before: Mapping[Key, tuple[datetime, datetime]],
+    as_of: datetime,
+    config: RankingConfig,
+    redo: set[str],
+) -> dict[tuple[str, str], list[float]]:
+    """What the spans add to each (paper, network): day, week, month, total and trend terms.
+
+    A new sharer counts once more in each window its last share is in, and adds the term of
+    its first share. A known one can only move its last share later, into a window it was
+    not in. A known sharer with an earlier first share than its stored one puts its paper in
+    `redo`: its term cannot be taken back out of the sum.
+    """
+    day_from, week_from, month_from = (as_of - length for length in SPANS)
+    gains: dict[tuple[str, str], list[float]] = {}
+    for key, (first, last) in spans.items():
+        old = before.get(key)
+        if old is not None and first < old[0]:
+            redo.add(key[0])
+            continue
+        gain = gains.setdefault(key[:2], [0, 0, 0, 0, NEG_INF])
+        if old is None:
+            gain[0] += last >= day_from
+            gain[1] += last >= week_from
+            gain[2] += last >= month_from
+            gain[3] += 1
+            gain[4] = log2_add(gain[4], decay_exponent(first, config.half_life))
+        else:
+            was = old[1]
+            gain[0] += (last >= day_from) > (was >= day_from)
+            gain[1] += (last >= week_from) > (was >= week_from)
+            gain[2] += (last >= month_from) > (was >= month_from)
+    return gains
 
 
 async def refresh_votes(
