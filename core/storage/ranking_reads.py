@@ -14,9 +14,21 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, Table, and_, bindparam, exists, func, or_, select
+from sqlalchemy import (
+    Executable,
+    Row,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from core.models import DailySeries, Discussion, Mention, Paper, PaperStats, Window
@@ -279,22 +291,33 @@ async def _rank(connection: AsyncConnection, arxiv_id: str, window: Window) -> i
 
     Trending counts stop at TRENDING_RANK_DEPTH, so a paper far down costs a bounded read.
     """
-    score, networks = _SCORE[window]
-    keys = (score, networks, *_TIES)
-    stmt = select(*keys, ranked(score)).where(PaperRow.arxiv_id == arxiv_id)
-    row = (await connection.execute(stmt)).first()
+    keys, ahead = _rank_statements(window)
+    row = (await connection.execute(keys, {"arxiv_id": arxiv_id})).first()
     if row is None or not row[-1]:
         return None
+    values = {f"key_{i}": value for i, value in enumerate(tuple(row)[:-1])}
+    place = int((await connection.execute(ahead, values)).scalar() or 0) + 1
+    return None if window == "trending" and place > TRENDING_RANK_DEPTH else place
+
+
+@cache
+def _rank_statements(window: Window) -> tuple[Executable, Executable]:
+    """A paper's keys in the window's order, and the count of papers ahead of `key_0`, ….
+
+    Built once: building the comparison of five keys cost more than running it.
+    """
+    score, networks = _SCORE[window]
+    keys = (score, networks, *_TIES)
+    own = select(*keys, ranked(score)).where(PaperRow.arxiv_id == bindparam("arxiv_id"))
+    values: list[Any] = [bindparam(f"key_{i}") for i in range(len(keys))]
     # The index range: this score or more. SQLite seeks by the first of two lower bounds, so
     # the partial index's own term comes second.
     ahead = select(PaperRow.arxiv_id).where(
-        score >= row[0], ranked(score), _before(keys, tuple(row)[:-1])
+        score >= values[0], ranked(score), _before(keys, values)
     )
     if window == "trending":
         ahead = ahead.order_by(score.desc()).limit(TRENDING_RANK_DEPTH)
-    count = (await connection.execute(select(func.count()).select_from(ahead.subquery()))).scalar()
-    place = int(count or 0) + 1
-    return None if window == "trending" and place > TRENDING_RANK_DEPTH else place
+    return own, select(func.count()).select_from(ahead.subquery())
 
 
 def _before(keys: tuple[Any, ...], values: Sequence[Any]) -> Any:
