@@ -16,6 +16,7 @@ from core.ingest import PollOutcome, SourceRunner, poll_source
 from core.locks import LockLost
 from core.models import SourceHealth
 from core.ports import MentionSource
+from core.scheduling import pause
 
 STREAM_SECONDS = 15.0  # how long a one-off ingest listens to the Bluesky stream
 TITLE_BATCHES = 3  # arXiv requests (100 ids each) after a one-off ingest, 3 s apart
@@ -117,8 +118,7 @@ async def _listen(engine: Engine, sources: Sources) -> PollOutcome:
     stop = asyncio.Event()
     # A stream that cannot be reached sets `stop` itself: offline, the listen ends at once.
     task = asyncio.create_task(sources.jetstream.run(stop, end_when_unreachable=True))
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), STREAM_SECONDS)
+    await pause(stop, STREAM_SECONDS)
     stop.set()
     with contextlib.suppress(Exception):
         await asyncio.wait_for(task, 10)
@@ -164,8 +164,7 @@ async def ingest_forever(
     while not stop.is_set():
         for outcome in await runner.run_due():
             print(f"{outcome.source}: {'ok' if outcome.ok else outcome.error}", file=sys.stderr)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 30)
+        await pause(stop, 30)
     await asyncio.gather(*tasks, return_exceptions=True)
 
 

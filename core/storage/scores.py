@@ -138,8 +138,7 @@ async def add_shares(
     await widen_sharers(session, {k: spans[k] for k in before})
     papers = sorted(newest)
     signals = await read_signals(session, papers)
-    redo: set[str] = set()  # a sharer's share earlier than the first one its term holds
-    gains = _gains(spans, before, as_of, config, redo)
+    gains, redo = _gains(spans, before, as_of, config)
     for (arxiv_id, source), (day, week, month, total, trend) in gains.items():
         if arxiv_id not in redo:
             old = signals[arxiv_id].get((source, "share")) or Signal(source, "share")
@@ -176,17 +175,18 @@ def _gains(
     before: Mapping[Key, tuple[datetime, datetime]],
     as_of: datetime,
     config: RankingConfig,
-    redo: set[str],
-) -> dict[tuple[str, str], list[float]]:
-    """What the spans add to each (paper, network): day, week, month, total and trend terms.
+) -> tuple[dict[tuple[str, str], list[float]], set[str]]:
+    """What the spans add to each (paper, network), and the papers to recompute instead.
 
-    A new sharer counts once more in each window its last share is in, and adds the term of
-    its first share. A known one can only move its last share later, into a window it was
-    not in. A known sharer with an earlier first share than its stored one puts its paper in
-    `redo`: its term cannot be taken back out of the sum.
+    A gain is day, week, month, total and trend terms. A new sharer counts once more in each
+    window its last share is in, and adds the term of its first share. A known one can only
+    move its last share later, into a window it was not in. A known sharer with an earlier
+    first share than its stored one sends its paper to be recomputed: its term cannot be taken
+    back out of the sum.
     """
     day_from, week_from, month_from = (as_of - length for length in SPANS)
     gains: dict[tuple[str, str], list[float]] = {}
+    redo: set[str] = set()
     for key, (first, last) in spans.items():
         old = before.get(key)
         if old is not None and first < old[0]:
@@ -204,7 +204,7 @@ def _gains(
             gain[0] += (last >= day_from) > (was >= day_from)
             gain[1] += (last >= week_from) > (was >= week_from)
             gain[2] += (last >= month_from) > (was >= month_from)
-    return gains
+    return gains, redo
 
 
 async def refresh_votes(
