@@ -186,6 +186,7 @@ class SqlIngest:
 
     async def sweep(self, now: datetime) -> SweepReport:
         """Bring window counts up to `now` (and rescore first if the config changed)."""
+        await self._statistics.settle()  # planned on the store as it is now
         report = await sweep(self._factory, now, self._config, turns=self._turns)
         if report.rescored:  # a new half-life: the follow lists' log-sums too
             await self._resum_follows()

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.ports import Batch, TopQuery
 from core.ranking import RankingConfig
+from core.storage import statistics as statistics_module
 from core.storage.database import (
     DatabaseUrlError,
     create_engine,
@@ -115,21 +116,57 @@ async def test_a_growing_import_refreshes_postgresql_statistics(engine: AsyncEng
     # Planned with the statistics of near-empty tables, PostgreSQL read every paper for each
     # batch's lookups: 200,000 shares imported at two thirds of the speed.
     statistics = ImportStatistics(session_factory(engine))
-    analyzed = text(
-        "SELECT count(*) FROM pg_stat_user_tables"
-        " WHERE relname = 'papers' AND last_analyze >= :since"
-    )
-    async with engine.connect() as conn:
-        since = (await conn.execute(text("SELECT now()"))).scalar_one() if is_pg(engine) else None
+    before = await analyzed(engine)
 
     assert not await statistics.stored(FIRST_AFTER - 1)
     refreshed = await statistics.stored(1)
 
     assert refreshed == is_pg(engine)
-    if is_pg(engine):
-        async with engine.connect() as conn:
-            assert (await conn.execute(analyzed, {"since": since})).scalar_one() == 1
-        assert not await statistics.stored(FIRST_AFTER - 1)  # not again before it grows
+    assert await analyzed(engine) == before + is_pg(engine)
+    assert not await statistics.stored(FIRST_AFTER - 1)  # not again before it grows
+
+
+async def test_batches_analyze_as_the_shares_double_and_a_sweep_as_they_grow_by_a_quarter(
+    engine: AsyncEngine,
+) -> None:
+    statistics = ImportStatistics(session_factory(engine))
+    before = await analyzed(engine)
+    assert await statistics.stored(4 * FIRST_AFTER) == is_pg(engine)
+
+    assert not await statistics.stored(3 * FIRST_AFTER)  # three quarters more: batches wait
+    assert await analyzed(engine) == before + is_pg(engine)
+    assert await statistics.settle() == is_pg(engine)  # reads do not
+    assert await analyzed(engine) == before + 2 * is_pg(engine)
+    assert not await statistics.settle()  # nothing stored since
+
+
+async def test_an_imports_closing_sweep_leaves_statistics_of_the_whole_store(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(statistics_module, "FIRST_AFTER", 4)
+    repo = SqlPaperRepository(session_factory(engine), RankingConfig(), FixedClock(START))
+    before = await analyzed(engine)
+    await repo.add_mentions([share(A, f"u{i}") for i in range(8)])  # analyzed at 8
+    await repo.add_mentions([share(B, f"u{i}") for i in range(6)])  # 14: not yet double
+
+    assert await analyzed(engine) == before + is_pg(engine)
+    await repo.sweep(START)
+
+    assert await analyzed(engine) == before + 2 * is_pg(engine)
+    found = await repo.top(TopQuery(window="trending"), START)
+    assert [s.paper.arxiv_id for s in found] == [A, B]
+
+
+async def analyzed(engine: AsyncEngine) -> int:
+    """How many times `papers` was analyzed by hand (0 on SQLite, which keeps no count)."""
+    if not is_pg(engine):
+        return 0
+    count = text(
+        "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'papers'"
+        " AND schemaname = current_schema()"
+    )
+    async with engine.connect() as conn:
+        return int((await conn.execute(count)).scalar_one())
 
 
 def is_pg(engine: AsyncEngine) -> bool:
