@@ -6,7 +6,7 @@
     python benchmarks/follows.py --database-url postgresql://postgres@127.0.0.1:5432/test
 
 The store is benchmarks/ranking.py's: the same seeded generator, imported the same way (batches
-of 20,000 through `add_mentions`, then a sweep). A chat then follows 2,000 accounts drawn at
+of `IMPORT_BATCH` through `add_mentions`, then a sweep). A chat then follows 2,000 accounts drawn at
 random from the accounts that shared anything (Bluesky ones by a DID, their shares naming
 their handle, as imported shares may), stored through `FollowLists.add` as an import does;
 a second chat follows the 2,000 most active accounts, the heaviest list of that size.

@@ -9,7 +9,7 @@ over the days with a recent bias and a burst after each paper appears, three net
 accounts share many papers (sometimes the same one twice), vote snapshots from three aggregators
 for a few thousand papers, and arXiv metadata for most papers.
 
-Mentions go in through `SqlPaperRepository.add_mentions` in batches of `IMPORT_BATCH` (20,000),
+Mentions go in through `SqlPaperRepository.add_mentions` in batches of `IMPORT_BATCH` (50,000),
 in time order, as `trending-arxiv import` feeds them, and the import ends with a sweep, as the
 command does. Right after each batch, the same rows are inserted with a raw `executemany` into a
 copy of the mentions table (same columns and indexes; on SQLite in a file of its own beside the

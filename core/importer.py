@@ -135,10 +135,11 @@ def _engagement(value: object) -> int:
     return value
 
 
-# Mentions per transaction of `trending-arxiv import`. Each batch refolds every paper it names
-# once, so a bulk import spreads that work over more shares with bigger batches; 20,000 parsed
-# mentions hold a few tens of MB.
-IMPORT_BATCH = 20_000
+# Mentions per transaction of `trending-arxiv import`. Each batch rewrites every paper, signal
+# and index page it touches once, so bigger batches spread that over more shares (a 1M import on
+# SQLite: 58 s at 50,000 against 76 s at 20,000). 50,000 parsed mentions hold about 30 MB, and
+# on SQLite a batch holds the write lock for a few seconds: a bot beside the import waits that.
+IMPORT_BATCH = 50_000
 # A share is a few hundred bytes; a line past this is not one, and parsing it would hold a
 # huge JSON value in memory.
 MAX_LINE_BYTES = 64 * 1024
