@@ -66,19 +66,15 @@ class SqlPaperMetadata:
             return int((await connection.execute(waiting)).scalar_one())
 
 
-async def track(session: AsyncSession, arxiv_ids: set[str]) -> None:
-    """Add the rows of papers not met before (no scores yet)."""
-    rows = [{"arxiv_id": i} for i in sorted(arxiv_ids)]
-    for part in chunks(rows, 5000):
-        await session.execute(insert_for(session, PAPERS).on_conflict_do_nothing(), list(part))
-
-
 async def save_papers(session: AsyncSession, papers: Sequence[Paper], now: datetime) -> None:
     """Write the metadata of described papers, adding their rows when new."""
     described = [p for p in papers if p.has_metadata]
     if not described:
         return
-    await track(session, {p.arxiv_id for p in described})
+    # The ORM's bulk update below only updates: a paper described before its first share needs
+    # its row first (scores' upserts make the rows of shared papers).
+    ids = [{"arxiv_id": i} for i in sorted({p.arxiv_id for p in described})]
+    await session.execute(insert_for(session, PAPERS).on_conflict_do_nothing(), ids)
     # A listing may not know what the API told us (a cross-list has no date): never blank
     # a known field. Rows with different keys are grouped into one executemany each.
     rows = [
